@@ -1,0 +1,44 @@
+//! `astrolabe`: predicts how distributed training performs on a cluster that may not exist yet.
+//!
+//! This binary is thin: it parses arguments into validated inputs, calls the library crates and
+//! prints. Exit codes: 0 success, 2 bad input (unknown preset, malformed file, impossible sizes).
+
+mod cluster_arg;
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Astrolabe: simulate distributed AI training clusters.
+#[derive(Debug, Parser)]
+#[command(name = "astrolabe", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Time one collective (or a size sweep) on a cluster, with nccl-tests' algbw and busbw.
+    Collective(commands::collective::Args),
+    /// List the built-in accelerators, fabrics and cluster presets.
+    Presets(commands::presets::Args),
+    /// Compare collective predictions with the nccl-tests measurements of a dataset.
+    NcclCheck(commands::nccl_check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Collective(args) => commands::collective::run(&args),
+        Command::Presets(args) => commands::presets::run(&args),
+        Command::NcclCheck(args) => commands::nccl_check::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

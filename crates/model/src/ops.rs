@@ -1,0 +1,193 @@
+//! The forward operations of one layer on one tensor-parallel rank, sharded as Megatron-LM does.
+//!
+//! QKV, MLP up and gate are column-parallel (each rank holds `1/tp` of the output columns, whole
+//! heads), attention runs on `heads/tp` heads, the attention output and MLP down projections are
+//! row-parallel (each rank holds `1/tp` of the input rows; an all-reduce, or with sequence
+//! parallelism a reduce-scatter, follows). Norms, dropout and residual adds run on the whole
+//! activation, or on `1/tp` of the sequence with sequence parallelism. Communication is not listed
+//! here: the workload layer adds it.
+//!
+//! Element-wise operations are estimated by the bytes they read and write at bf16 (2 bytes per
+//! element), dropout masks at 1 byte per element (Korthikanti et al. 2022 count them the same way).
+
+use astrolabe_core::InputError;
+use serde::Serialize;
+
+use crate::model::{FfnKind, PositionEmbedding, TransformerModel};
+
+/// Bytes per activation element (bf16).
+pub const ACTIVATION_BYTES: u64 = 2;
+/// Bytes per dropout-mask element.
+pub const MASK_BYTES: u64 = 1;
+/// Largest accepted micro-batch, in sequences.
+pub const MAX_MICRO_BATCH: u64 = 1 << 16;
+
+/// What an operation does to the hardware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    /// `batch` independent products of an `m×k` by a `k×n` matrix.
+    Gemm {
+        /// Rows of the left operand and of the result.
+        m: u64,
+        /// Columns of the right operand and of the result.
+        n: u64,
+        /// The contracted dimension.
+        k: u64,
+        /// Independent products (heads × sequences for attention, 1 for projections).
+        batch: u64,
+    },
+    /// A memory-bound element-wise operation moving `bytes` to and from memory.
+    Memory {
+        /// Bytes read plus bytes written.
+        bytes: u64,
+    },
+}
+
+/// One operation of a layer's forward pass on one tensor-parallel rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LayerOp {
+    /// Stable name, e.g. `qkv_proj`, `attn_scores`, `mlp_down`.
+    pub name: &'static str,
+    /// GEMM shape or bytes moved.
+    pub kind: OpKind,
+}
+
+impl LayerOp {
+    fn gemm(name: &'static str, m: u64, n: u64, k: u64, batch: u64) -> Self {
+        LayerOp { name, kind: OpKind::Gemm { m, n, k, batch } }
+    }
+
+    fn memory(name: &'static str, elements: u64, bytes_per_element: u64) -> Self {
+        LayerOp { name, kind: OpKind::Memory { bytes: elements.saturating_mul(bytes_per_element) } }
+    }
+
+    /// FLOPs: `2·m·n·k·batch` for a GEMM, 0 for a memory-bound operation. Saturates at
+    /// `u64::MAX`.
+    pub fn flops(&self) -> u64 {
+        match self.kind {
+            OpKind::Gemm { m, n, k, batch } => product(&[2, m, n, k, batch]),
+            OpKind::Memory { .. } => 0,
+        }
+    }
+
+    /// Bytes moved: for a GEMM both inputs and the output once each at bf16, for a memory-bound
+    /// operation its estimate. Saturates at `u64::MAX`.
+    pub fn bytes(&self) -> u64 {
+        match self.kind {
+            OpKind::Gemm { m, n, k, batch } => {
+                let elements = product(&[m, k])
+                    .saturating_add(product(&[k, n]))
+                    .saturating_add(product(&[m, n]));
+                product(&[ACTIVATION_BYTES, elements, batch])
+            }
+            OpKind::Memory { bytes } => bytes,
+        }
+    }
+}
+
+fn product(factors: &[u64]) -> u64 {
+    factors.iter().fold(1, |acc: u64, &x| acc.saturating_mul(x))
+}
+
+/// Checks that `tp` can shard `model` as Megatron-LM requires (whole heads and key/value groups
+/// per rank, an even split of the MLP, and of the sequence with sequence parallelism) and that
+/// the model itself is valid.
+pub fn check_tensor_parallel(
+    model: &TransformerModel,
+    micro_batch: u64,
+    tp: u64,
+    sequence_parallel: bool,
+) -> Result<(), InputError> {
+    model.validate(&model.name)?;
+    let origin = "parallel plan";
+    if micro_batch == 0 || micro_batch > MAX_MICRO_BATCH {
+        let expected = format!("an integer from 1 to {MAX_MICRO_BATCH}, got {micro_batch}");
+        return Err(InputError::new(origin, "micro_batch", expected));
+    }
+    let divides =
+        [("heads", model.heads), ("kv_heads", model.kv_heads), ("ffn_hidden", model.ffn_hidden)];
+    let seq = sequence_parallel.then_some(("seq_len (sequence parallelism)", model.seq_len));
+    for (what, value) in divides.into_iter().chain(seq) {
+        if tp == 0 || value % tp != 0 {
+            let expected = format!("a divisor of the model's {what} ({value}), got {tp}");
+            return Err(InputError::new(origin, "tp", expected));
+        }
+    }
+    Ok(())
+}
+
+/// The forward operations of one layer on one tensor-parallel rank for a micro-batch of
+/// `micro_batch` sequences, in execution order.
+pub fn layer_forward_ops(
+    model: &TransformerModel,
+    micro_batch: u64,
+    tp: u64,
+    sequence_parallel: bool,
+) -> Result<Vec<LayerOp>, InputError> {
+    check_tensor_parallel(model, micro_batch, tp, sequence_parallel)?;
+    let (b, s, h) = (micro_batch, model.seq_len, model.hidden);
+    let tokens = b * s;
+    // Elements of the residual stream on this rank: the whole of it, or 1/tp of the sequence.
+    let stream = if sequence_parallel { tokens * h / tp } else { tokens * h };
+    let mut ops = vec![LayerOp::memory("layernorm1", stream, 2 * ACTIVATION_BYTES)];
+    ops.extend(attention_ops(model, b, tp));
+    ops.push(residual("attn_residual", stream));
+    ops.push(LayerOp::memory("layernorm2", stream, 2 * ACTIVATION_BYTES));
+    ops.extend(mlp_ops(model, tokens, tp));
+    ops.push(residual("mlp_residual", stream));
+    Ok(ops)
+}
+
+/// Bias, dropout and residual add fused: reads two activations, writes one and a mask.
+fn residual(name: &'static str, elements: u64) -> LayerOp {
+    LayerOp::memory(name, elements, 3 * ACTIVATION_BYTES + MASK_BYTES)
+}
+
+fn attention_ops(model: &TransformerModel, b: u64, tp: u64) -> Vec<LayerOp> {
+    let (s, h, d) = (model.seq_len, model.hidden, model.head_dim());
+    let (tokens, heads) = (b * s, model.heads / tp);
+    let qkv_width = (h + 2 * model.kv_dim()) / tp;
+    let scores = product(&[b, heads, s, s]);
+    let mut ops = vec![LayerOp::gemm("qkv_proj", tokens, qkv_width, h, 1)];
+    if model.position_embedding == PositionEmbedding::Rotary {
+        let rotated = tokens * (h + model.kv_dim()) / tp; // queries and keys
+        ops.push(LayerOp::memory("rotary", rotated, 2 * ACTIVATION_BYTES));
+    }
+    ops.extend([
+        LayerOp::gemm("attn_scores", s, s, d, b * heads),
+        LayerOp::memory("softmax", scores, 2 * ACTIVATION_BYTES),
+        LayerOp::memory("attn_dropout", scores, 2 * ACTIVATION_BYTES + MASK_BYTES),
+        LayerOp::gemm("attn_values", s, d, s, b * heads),
+        LayerOp::gemm("attn_out_proj", tokens, h, h / tp, 1),
+    ]);
+    ops
+}
+
+fn mlp_ops(model: &TransformerModel, tokens: u64, tp: u64) -> Vec<LayerOp> {
+    let (h, f) = (model.hidden, model.ffn_hidden / tp);
+    let inner = tokens * f;
+    let mut ops = vec![LayerOp::gemm("mlp_up", tokens, f, h, 1)];
+    match model.ffn_kind {
+        FfnKind::Gelu => ops.push(LayerOp::memory("gelu", inner, 2 * ACTIVATION_BYTES)),
+        FfnKind::Swiglu => ops.extend([
+            LayerOp::gemm("mlp_gate", tokens, f, h, 1),
+            LayerOp::memory("swiglu_act", inner, 3 * ACTIVATION_BYTES),
+        ]),
+    }
+    ops.push(LayerOp::gemm("mlp_down", tokens, h, f, 1));
+    ops
+}
+
+/// The logits GEMM on one tensor-parallel rank: the output layer is column-parallel over the
+/// vocabulary, `ceil(vocab / tp)` columns per rank (Megatron pads the vocabulary). Expects a
+/// plan [`check_tensor_parallel`] accepts; `tp = 0` is read as 1.
+pub fn logits_forward_op(model: &TransformerModel, micro_batch: u64, tp: u64) -> LayerOp {
+    let vocab_per_rank = model.vocab.div_ceil(tp.max(1));
+    let tokens = micro_batch.saturating_mul(model.seq_len);
+    LayerOp::gemm("logits", tokens, vocab_per_rank, model.hidden, 1)
+}
+
+#[cfg(test)]
+#[path = "ops_tests.rs"]
+mod tests;
