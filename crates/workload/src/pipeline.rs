@@ -1,0 +1,219 @@
+//! One training step of a pipeline of transformer layers, as an execution graph.
+//!
+//! Per stage and model chunk, each pass expands into one task per layer on the compute stream,
+//! each followed by that layer's tensor-parallel collectives (on the compute stream, or beside the
+//! layer on a TP stream when overlapped). A forward pass ends with a send of its activations on
+//! the pipeline stream; the next virtual stage's pass waits for it (backward: the reverse).
+//! Data-parallel gradient reduction runs per layer on the DP stream once the layer's last backward
+//! is done (or after the whole backward without overlap); the optimizer follows; with ZeRO-1 the
+//! updated parameters are all-gathered (at the start of the step, beside the forward, when that
+//! is overlapped, as Megatron does with the next step's forward).
+
+use crate::schedule::{stage_order, Schedule};
+use astrolabe_engine::{Category, Graph, StreamId, Task, TaskId};
+use std::collections::BTreeMap;
+
+/// Structure of the step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepShape {
+    /// Pipeline stages.
+    pub stages: usize,
+    /// Model chunks per stage (1 = no interleaving).
+    pub chunks: usize,
+    /// Transformer layers in the whole model.
+    pub layers: usize,
+    /// Micro-batches per step per data-parallel replica.
+    pub micro_batches: usize,
+    /// The schedule.
+    pub schedule: Schedule,
+    /// Run TP collectives beside the layer's compute.
+    pub overlap_tp: bool,
+    /// Reduce each layer's gradients as soon as its last backward is done.
+    pub overlap_grad_reduce: bool,
+    /// ZeRO-1: gather updated parameters; overlapped with the forward when true.
+    pub param_gather: Option<bool>,
+}
+
+/// Durations, in nanoseconds, of the step's pieces on one rank.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StepCosts {
+    /// Forward of one layer for one micro-batch.
+    pub layer_fwd_ns: u64,
+    /// Backward of one layer (with any recomputation).
+    pub layer_bwd_ns: u64,
+    /// Tensor-parallel communication of one layer's forward.
+    pub tp_fwd_ns: u64,
+    /// Tensor-parallel communication of one layer's backward.
+    pub tp_bwd_ns: u64,
+    /// Extra forward work on the first stage (embedding) per micro-batch.
+    pub first_fwd_ns: u64,
+    /// Extra forward work on the last stage (logits, loss) per micro-batch.
+    pub last_fwd_ns: u64,
+    /// Extra backward work on the last stage per micro-batch.
+    pub last_bwd_ns: u64,
+    /// Sending one micro-batch's activations (or gradients) to the neighbour stage.
+    pub p2p_ns: u64,
+    /// Data-parallel reduction of one layer's gradients.
+    pub dp_layer_ns: u64,
+    /// Data-parallel reduction of the embedding or output layer's gradients (first/last stage).
+    pub dp_extra_ns: u64,
+    /// ZeRO-1 all-gather of one layer's parameters.
+    pub gather_layer_ns: u64,
+    /// Optimizer step of one stage.
+    pub optimizer_ns: u64,
+}
+
+/// Whether to simulate one rank per stage or every rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankMode {
+    /// One representative rank per stage; collectives costed for their whole group.
+    Representative,
+    /// Every rank: `tp` × `dp` per stage, collectives as rendezvous of their members.
+    PerRank {
+        /// Tensor-parallel size.
+        tp: usize,
+        /// Data-parallel size.
+        dp: usize,
+    },
+}
+
+/// The graph with the compute stream of each simulated rank, by stage.
+#[derive(Debug, Clone)]
+pub struct StepGraph {
+    /// The graph.
+    pub graph: Graph,
+    /// Compute stream of every simulated rank, grouped by stage.
+    pub compute_streams: Vec<Vec<StreamId>>,
+}
+
+struct Rank {
+    compute: StreamId,
+    tp: StreamId,
+    dp: StreamId,
+    pp: StreamId,
+}
+
+struct Builder<'a> {
+    shape: &'a StepShape,
+    tp: usize,
+    dp: usize,
+    costs: &'a StepCosts,
+    g: Graph,
+    rendezvous: BTreeMap<String, usize>,
+}
+
+/// Builds the step graph for `shape` with durations `costs`.
+pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepGraph {
+    let (tp, dp) = match mode {
+        RankMode::Representative => (1, 1),
+        RankMode::PerRank { tp, dp } => (tp, dp),
+    };
+    let mut b = Builder { shape, tp, dp, costs, g: Graph::default(), rendezvous: BTreeMap::new() };
+    let mut ranks = Vec::new();
+    for s in 0..shape.stages {
+        let mut stage = Vec::new();
+        for d in 0..dp {
+            for t in 0..tp {
+                let name = format!("stage{s}/dp{d}/tp{t}");
+                stage.push(Rank {
+                    compute: b.g.add_stream(format!("{name}/compute")),
+                    tp: b.g.add_stream(format!("{name}/tp")),
+                    dp: b.g.add_stream(format!("{name}/dp")),
+                    pp: b.g.add_stream(format!("{name}/pp")),
+                });
+            }
+        }
+        ranks.push(stage);
+    }
+    // (stage, rank index, chunk, micro-batch, forward) → the send task, for the receiver.
+    let mut sends: BTreeMap<(usize, usize, usize, usize, bool), TaskId> = BTreeMap::new();
+    let orders: Vec<_> = (0..shape.stages)
+        .map(|s| stage_order(shape.schedule, s, shape.stages, shape.chunks, shape.micro_batches))
+        .collect();
+    // Build in rounds so that every send exists before its receiver needs it: keep a cursor per
+    // stage and advance whichever stage can place its next pass.
+    let mut cursor = vec![0usize; shape.stages];
+    let mut per_rank_state: Vec<Vec<RankState>> =
+        ranks.iter().map(|st| st.iter().map(|_| RankState::default()).collect()).collect();
+    b.start_gathers(&ranks, &mut per_rank_state);
+    loop {
+        let mut progressed = false;
+        for s in 0..shape.stages {
+            while let Some(pass) = orders[s].get(cursor[s]).copied() {
+                let vstage = pass.chunk * shape.stages + s;
+                let from = b.neighbour(vstage, pass.forward);
+                let key = from.map(|(fs, fc)| (fs, 0, fc, pass.micro_batch, pass.forward));
+                if key.is_some_and(|k| !sends.contains_key(&k)) {
+                    break;
+                }
+                for (ri, rank) in ranks[s].iter().enumerate() {
+                    let recv = from.and_then(|(fs, fc)| {
+                        sends.get(&(fs, ri, fc, pass.micro_batch, pass.forward)).copied()
+                    });
+                    let st = &mut per_rank_state[s][ri];
+                    let send = b.pass(s, ri, rank, pass, recv, st);
+                    if let Some(send) = send {
+                        sends.insert((s, ri, pass.chunk, pass.micro_batch, pass.forward), send);
+                    }
+                }
+                cursor[s] += 1;
+                progressed = true;
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    b.finish(&ranks, &mut per_rank_state);
+    let compute_streams = ranks.iter().map(|st| st.iter().map(|r| r.compute).collect()).collect();
+    StepGraph { graph: b.g, compute_streams }
+}
+
+#[derive(Default)]
+struct RankState {
+    /// Last backward task of each layer (the last micro-batch's, once all passes are placed).
+    last_backward_of_layer: BTreeMap<usize, TaskId>,
+    gathers: BTreeMap<usize, TaskId>,
+    dp_tasks: Vec<TaskId>,
+    last_compute: Option<TaskId>,
+    forward_done: BTreeMap<(usize, usize), TaskId>,
+}
+
+impl Builder<'_> {
+    fn layers_per_chunk(&self) -> usize {
+        self.shape.layers / (self.shape.stages * self.shape.chunks)
+    }
+
+    /// The (stage, chunk) a pass receives from, if any.
+    fn neighbour(&self, vstage: usize, forward: bool) -> Option<(usize, usize)> {
+        let last = self.shape.stages * self.shape.chunks - 1;
+        let from = if forward {
+            vstage.checked_sub(1)?
+        } else if vstage == last {
+            return None;
+        } else {
+            vstage + 1
+        };
+        Some((from % self.shape.stages, from / self.shape.stages))
+    }
+
+    /// A collective task; `key` (per-rank mode) names the rendezvous its group members share.
+    fn collective(
+        &mut self,
+        key: Option<String>,
+        label: String,
+        stream: StreamId,
+        ns: u64,
+        deps: Vec<TaskId>,
+        category: Category,
+    ) -> TaskId {
+        let rendezvous = key.map(|k| {
+            let next = self.rendezvous.len();
+            *self.rendezvous.entry(k).or_insert(next)
+        });
+        self.g.add(Task { label, stream, duration_ns: ns, deps, rendezvous, category })
+    }
+}
+
+#[path = "pipeline_pass.rs"]
+mod pass;
