@@ -1,0 +1,148 @@
+//! The per-stage sum of every kind of memory, the worst stage and the out-of-memory verdict.
+
+use astrolabe_core::InputError;
+use astrolabe_model::{
+    embedding_activation_bytes, layer_activation_bytes, output_activation_bytes, TransformerModel,
+};
+use serde::Serialize;
+
+use crate::inputs::MemoryInputs;
+use crate::params::{stage_params_per_gpu, state_bytes};
+use crate::schedule::in_flight;
+
+/// What one GPU of one pipeline stage holds at its peak, in bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StageMemory {
+    /// Pipeline stage, 0-based.
+    pub stage: u64,
+    /// Transformer layers on the stage (over all its chunks when interleaved).
+    pub layers: u64,
+    /// Parameters on one GPU of the stage (see [`crate::params`]).
+    pub params: u64,
+    /// Model weights.
+    pub weights_bytes: u64,
+    /// Gradients.
+    pub gradients_bytes: u64,
+    /// Optimizer state (fp32 master weights, Adam momentum and variance).
+    pub optimizer_bytes: u64,
+    /// Activations kept for the backward pass at the stage's peak.
+    pub activations_bytes: u64,
+    /// Micro-batches whose activations are kept at the peak; with interleaving, chunk
+    /// micro-batches of `layers / virtual_stages` layers each (see [`crate::schedule`]).
+    pub in_flight_micro_batches: u64,
+    /// Communication buffers, as given.
+    pub comm_buffers_bytes: u64,
+    /// Framework reserve, as given.
+    pub reserve_bytes: u64,
+    /// The sum of the six byte counts above.
+    pub total_bytes: u64,
+}
+
+/// Memory per GPU for every pipeline stage, and whether the fullest GPU fits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemoryReport {
+    /// One row per pipeline stage, in order.
+    pub stages: Vec<StageMemory>,
+    /// Index of the stage with the largest total (the first one on ties).
+    pub worst_stage: usize,
+    /// That stage's total: the most any GPU of the job holds.
+    pub peak_bytes: u64,
+    /// Memory of one GPU, as given.
+    pub capacity_bytes: u64,
+    /// `peak_bytes <= capacity_bytes`.
+    pub fits: bool,
+}
+
+/// Accounts the memory of every stage of `model` trained under `inputs` on GPUs of
+/// `hbm_capacity_bytes` each. Every total is a sum of the parts it reports; sums saturate at
+/// `u64::MAX` rather than wrap.
+pub fn account(
+    model: &TransformerModel,
+    inputs: &MemoryInputs,
+    hbm_capacity_bytes: u64,
+) -> Result<MemoryReport, InputError> {
+    inputs.validate(model)?;
+    let per_micro_batch = ActivationBytes::of(model, inputs)?;
+    let stages: Vec<StageMemory> =
+        (0..inputs.pp).map(|i| stage_memory(model, inputs, &per_micro_batch, i)).collect();
+    let mut worst_stage = 0;
+    for (i, stage) in stages.iter().enumerate() {
+        if stage.total_bytes > stages[worst_stage].total_bytes {
+            worst_stage = i;
+        }
+    }
+    let peak_bytes = stages[worst_stage].total_bytes;
+    let fits = peak_bytes <= hbm_capacity_bytes;
+    Ok(MemoryReport { stages, worst_stage, peak_bytes, capacity_bytes: hbm_capacity_bytes, fits })
+}
+
+/// Activation bytes of one micro-batch on one GPU: a layer, the embedding, the output layer.
+struct ActivationBytes {
+    layer: u64,
+    embedding: u64,
+    output: u64,
+}
+
+impl ActivationBytes {
+    fn of(model: &TransformerModel, inputs: &MemoryInputs) -> Result<Self, InputError> {
+        let (b, t, sp) = (inputs.micro_batch, inputs.tp, inputs.sequence_parallel);
+        Ok(ActivationBytes {
+            layer: layer_activation_bytes(model, b, t, sp, inputs.recompute)?,
+            embedding: embedding_activation_bytes(model, b, t, sp)?,
+            output: output_activation_bytes(model, b, t, sp)?,
+        })
+    }
+}
+
+fn stage_memory(
+    model: &TransformerModel,
+    inputs: &MemoryInputs,
+    per_micro_batch: &ActivationBytes,
+    stage: u64,
+) -> StageMemory {
+    let (pp, v) = (inputs.pp, inputs.virtual_stages);
+    let layers = model.layers / pp;
+    let params = stage_params_per_gpu(model, inputs.tp, pp, stage);
+    let state = state_bytes(params, inputs);
+    let held = in_flight(inputs.schedule, pp, v, inputs.num_micro_batches, stage);
+    let chunk_layers = layers / v;
+    let mut activations =
+        held.chunks.saturating_mul(chunk_layers.saturating_mul(per_micro_batch.layer));
+    if stage == 0 {
+        activations =
+            activations.saturating_add(held.first_chunk.saturating_mul(per_micro_batch.embedding));
+    }
+    if stage == pp - 1 {
+        activations =
+            activations.saturating_add(held.last_chunk.saturating_mul(per_micro_batch.output));
+    }
+    let parts = [
+        state.weights,
+        state.gradients,
+        state.optimizer,
+        activations,
+        inputs.comm_buffer_bytes,
+        inputs.framework_reserve_bytes,
+    ];
+    StageMemory {
+        stage,
+        layers,
+        params,
+        weights_bytes: state.weights,
+        gradients_bytes: state.gradients,
+        optimizer_bytes: state.optimizer,
+        activations_bytes: activations,
+        in_flight_micro_batches: held.chunks,
+        comm_buffers_bytes: inputs.comm_buffer_bytes,
+        reserve_bytes: inputs.framework_reserve_bytes,
+        total_bytes: parts.iter().fold(0, |sum, &part| sum.saturating_add(part)),
+    }
+}
+
+#[cfg(test)]
+#[path = "account_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+#[path = "account_props.rs"]
+mod props;

@@ -1,0 +1,34 @@
+//! Property tests of the accounting: totals add up, sharding never adds memory.
+
+use super::tests::plan;
+use super::*;
+use crate::inputs::Schedule::{GPipe, OneFOneB};
+use astrolabe_model::preset;
+use proptest::prelude::*;
+
+proptest! {
+    /// Totals are the sum of their parts; a higher ZeRO stage never adds memory.
+    #[test]
+    fn totals_add_up_and_zero_never_adds(
+        pp in prop::sample::select(vec![1u64, 2, 3, 4, 6, 9]),
+        dp in 1u64..64,
+        m in 1u64..40,
+        zero in 0u8..3,
+        gpipe in any::<bool>(),
+    ) {
+        let model = preset("megatron-gpt-7.5b").unwrap();
+        let schedule = if gpipe { GPipe } else { OneFOneB };
+        let base = plan(4, pp, dp, zero, 2);
+        let inputs = MemoryInputs { schedule, num_micro_batches: m, ..base };
+        let more = MemoryInputs { zero_stage: zero + 1, ..inputs.clone() };
+        let (a, b) = (account(&model, &inputs, 0).unwrap(), account(&model, &more, 0).unwrap());
+        for (s, t) in a.stages.iter().zip(&b.stages) {
+            let parts = s.weights_bytes + s.gradients_bytes + s.optimizer_bytes
+                + s.activations_bytes + s.comm_buffers_bytes + s.reserve_bytes;
+            prop_assert_eq!(s.total_bytes, parts);
+            prop_assert!(t.total_bytes <= s.total_bytes);
+            prop_assert!(s.in_flight_micro_batches <= m);
+        }
+        prop_assert_eq!(a.peak_bytes, a.stages.iter().map(|s| s.total_bytes).max().unwrap());
+    }
+}

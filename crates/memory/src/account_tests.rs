@@ -1,0 +1,175 @@
+//! Hand-computed accounts of published models, the checks' errors, and invariants.
+
+use super::*;
+use crate::inputs::Schedule::{self, GPipe, Interleaved1F1B, OneFOneB};
+use astrolabe_model::{preset, Recompute};
+
+/// Bytes per GB (SI), for the capacities below.
+const GB: u64 = 1_000_000_000;
+
+pub(super) fn plan(tp: u64, pp: u64, dp: u64, zero_stage: u8, grad_bytes: u64) -> MemoryInputs {
+    MemoryInputs {
+        tp,
+        pp,
+        dp,
+        virtual_stages: 1,
+        micro_batch: 1,
+        num_micro_batches: 64,
+        schedule: OneFOneB,
+        sequence_parallel: false,
+        recompute: Recompute::Full,
+        zero_stage,
+        weight_bytes_per_param: 2,
+        grad_bytes_per_param: grad_bytes,
+        framework_reserve_bytes: 0,
+        comm_buffer_bytes: 0,
+    }
+}
+
+fn gpt3_plan() -> MemoryInputs {
+    let mut inputs = plan(8, 16, 8, 1, 4);
+    inputs.sequence_parallel = true;
+    inputs.recompute = Recompute::Selective;
+    inputs
+}
+
+/// GPT-3 175B, tp 8, pp 16, dp 8, distributed optimizer with fp32 gradients (Megatron-LM's
+/// 6 + 12/8 = 7.5 B/param), SP, selective recomputation, b = 1, 1F1B.
+///
+/// One layer is 12h² + 13h = 1,812,099,072 params, of which 6h = 73,728 (four LayerNorm vectors
+/// and the two row-parallel biases) are replicated: (1,812,099,072 − 73,728)/8 + 73,728 =
+/// 226,576,896 per GPU, ×6 layers = 1,359,461,376 (middle stages). Stage 0 adds ceil(50257/8) =
+/// 6,283 rows of the word embedding, 6,283·12,288 = 77,205,504, and the replicated positions
+/// 2048·12288 = 25,165,824: 1,461,832,704. Stage 15 adds the final LayerNorm (24,576) and the
+/// tied embedding copy (77,205,504): 1,436,691,456.
+///
+/// Activations (Korthikanti Table 2, SP + selective): 34sbh/t = 106,954,752 per layer; stage 0
+/// keeps 16 micro-batches: 16·6·106,954,752 + 16·sbh/t (3,145,728, embedding dropout mask) =
+/// 10,317,987,840; stage 15 keeps 1: 6·106,954,752 + 4sbh/t + 4s·6283 = 641,728,512 +
+/// 64,053,248 = 705,781,760.
+#[test]
+fn gpt3_175b_tp8_pp16_dp8_zero1() {
+    let model = preset("gpt3-175b").unwrap();
+    let report = account(&model, &gpt3_plan(), 80 * GB).unwrap();
+    let row = |s: &StageMemory| {
+        let state = [s.params, s.weights_bytes, s.gradients_bytes, s.optimizer_bytes];
+        (state, s.activations_bytes, s.in_flight_micro_batches, s.total_bytes)
+    };
+    let [first, middle, last] = [0, 1, 15].map(|i| row(&report.stages[i]));
+    let first_state = [1_461_832_704, 2_923_665_408, 5_847_330_816, 2_192_749_056];
+    assert_eq!(first, (first_state, 10_317_987_840, 16, 21_281_733_120));
+    let middle_state = [1_359_461_376, 2_718_922_752, 5_437_845_504, 2_039_192_064];
+    assert_eq!(middle, (middle_state, 9_625_927_680, 15, 19_821_888_000));
+    let last_state = [1_436_691_456, 2_873_382_912, 5_746_765_824, 2_155_037_184];
+    assert_eq!(last, (last_state, 705_781_760, 1, 11_480_967_680));
+    assert_eq!((report.worst_stage, report.peak_bytes, report.fits), (0, 21_281_733_120, true));
+    // 7.5 B/param in the middle: 6 B/param whole, 12/8 B/param sharded.
+    assert_eq!(middle_state[1] + middle_state[2] + middle_state[3], 1_359_461_376 * 15 / 2);
+}
+
+/// Llama 3 8B (8,030,261,248 params) on 8 GPUs, tp 1, pp 1, dp 8, bf16 weights and gradients,
+/// full recomputation, b = 1, s = 8192, h = 4096, V = 128,256.
+///
+/// Without ZeRO: 16 B/param (Rajbhandari et al. 2020, 2 + 2 + K=12) = 128,484,179,968 B of state
+/// alone, over 80 GB. Activations: 32 layers × 2sbh = 2,147,483,648, embedding mask sbh =
+/// 33,554,432, output 4sbh + 4sV = 4,336,910,336: 6,517,948,416. With ZeRO-1: 2 + 2 + 12/8 =
+/// 5.5 B/param = 44,166,436,864 B, total 50,684,385,280: fits.
+#[test]
+fn llama3_8b_dp8_fits_only_with_zero1() {
+    let model = preset("llama3-8b").unwrap();
+    let plain = account(&model, &plan(1, 1, 8, 0, 2), 80 * GB).unwrap();
+    let stage = &plain.stages[0];
+    assert_eq!(stage.params, 8_030_261_248);
+    let state = stage.weights_bytes + stage.gradients_bytes + stage.optimizer_bytes;
+    assert_eq!(state, 128_484_179_968);
+    assert_eq!(stage.activations_bytes, 6_517_948_416);
+    assert_eq!((plain.peak_bytes, plain.fits), (135_002_128_384, false));
+
+    let zero1 = account(&model, &plan(1, 1, 8, 1, 2), 80 * GB).unwrap();
+    assert_eq!(zero1.stages[0].optimizer_bytes, 12_045_391_872);
+    assert_eq!((zero1.peak_bytes, zero1.fits), (50_684_385_280, true));
+
+    // Keeping 36sbh per layer (selective) adds 32·34sbh = 36,507,222,016 B: out of memory again.
+    let selective = MemoryInputs { recompute: Recompute::Selective, ..plan(1, 1, 8, 1, 2) };
+    let report = account(&model, &selective, 80 * GB).unwrap();
+    assert_eq!((report.peak_bytes, report.fits), (87_191_607_296, false));
+}
+
+#[test]
+fn zero_stages_shard_optimizer_then_gradients_then_weights() {
+    let model = preset("llama3-8b").unwrap();
+    let p = 8_030_261_248;
+    let cases = [(0, [2 * p, 2 * p, 12 * p]), (1, [2 * p, 2 * p, 12 * p / 8])];
+    let more = [(2, [2 * p, 2 * p / 8, 12 * p / 8]), (3, [2 * p / 8, 2 * p / 8, 12 * p / 8])];
+    for (zero_stage, expected) in cases.into_iter().chain(more) {
+        let s = &account(&model, &plan(1, 1, 8, zero_stage, 2), 0).unwrap().stages[0];
+        let got = [s.weights_bytes, s.gradients_bytes, s.optimizer_bytes];
+        assert_eq!(got, expected, "zero_stage {zero_stage}");
+    }
+}
+
+fn in_flight_of(schedule: Schedule, pp: u64, v: u64, m: u64) -> Vec<u64> {
+    let model = preset("llama2-7b").unwrap();
+    let inputs =
+        MemoryInputs { schedule, virtual_stages: v, num_micro_batches: m, ..plan(1, pp, 1, 0, 2) };
+    let report = account(&model, &inputs, 0).unwrap();
+    report.stages.iter().map(|s| s.in_flight_micro_batches).collect()
+}
+
+#[test]
+fn in_flight_counts_per_schedule() {
+    assert_eq!(in_flight_of(OneFOneB, 4, 1, 8), [4, 3, 2, 1]);
+    assert_eq!(in_flight_of(GPipe, 4, 1, 8), [8, 8, 8, 8]);
+    assert_eq!(in_flight_of(Interleaved1F1B, 4, 2, 8), [11, 9, 7, 5]);
+}
+
+/// Llama 2 7B (32 layers), p = 4, v = 2, m = 64: interleaving multiplies the first stage's layer
+/// activations by 1 + 3/8 (Korthikanti et al. 2022): 11 chunks of 4 layers against 4
+/// micro-batches of 8; its first chunk keeps the embedding's for 2p = 8 micro-batches.
+#[test]
+fn interleaving_costs_the_first_stage_one_plus_p_minus_1_over_pv() {
+    let model = preset("llama2-7b").unwrap();
+    let layer = layer_activation_bytes(&model, 1, 1, false, Recompute::Full).unwrap();
+    let embedding = embedding_activation_bytes(&model, 1, 1, false).unwrap();
+    let base = plan(1, 4, 1, 0, 2);
+    let interleaved = MemoryInputs { schedule: Interleaved1F1B, virtual_stages: 2, ..base.clone() };
+    let acts = |inputs: &MemoryInputs, i: usize| {
+        account(&model, inputs, 0).unwrap().stages[i].activations_bytes
+    };
+    assert_eq!(acts(&base, 0), 4 * 8 * layer + 4 * embedding);
+    assert_eq!(acts(&interleaved, 0), 11 * 4 * layer + 8 * embedding);
+    // Stage 1 has no embedding or output: pure layer activations.
+    assert_eq!((acts(&base, 1), acts(&interleaved, 1)), (3 * 8 * layer, 9 * 4 * layer));
+}
+
+#[test]
+fn reserve_and_buffers_are_added_per_gpu() {
+    let model = preset("llama3-8b").unwrap();
+    let bare = account(&model, &plan(1, 1, 8, 1, 2), 0).unwrap();
+    let mut inputs = plan(1, 1, 8, 1, 2);
+    (inputs.framework_reserve_bytes, inputs.comm_buffer_bytes) = (3 * GB, GB);
+    let padded = account(&model, &inputs, 0).unwrap();
+    assert_eq!(padded.peak_bytes, bare.peak_bytes + 4 * GB);
+    assert!(!padded.fits);
+}
+
+fn rejected(inputs: MemoryInputs) -> String {
+    let model = preset("gpt3-175b").unwrap();
+    account(&model, &inputs, 80 * GB).unwrap_err().to_string()
+}
+
+#[test]
+fn impossible_plans_name_the_field() {
+    let pp = rejected(plan(8, 5, 8, 1, 2));
+    assert_eq!(pp, "parallel plan: `pp`: a divisor of the model's layers (96), got 5");
+    let tp = rejected(plan(7, 16, 8, 1, 2));
+    assert!(tp.starts_with("parallel plan: `tp`: a divisor of the model's heads"), "{tp}");
+    let zero = rejected(plan(8, 16, 8, 4, 2));
+    assert_eq!(zero, "parallel plan: `zero_stage`: 0, 1, 2 or 3, got 4");
+    let gpipe_v = rejected(MemoryInputs { virtual_stages: 2, ..plan(8, 16, 8, 1, 2) });
+    assert!(gpipe_v.starts_with("parallel plan: `virtual_stages`: 1 unless"), "{gpipe_v}");
+    let odd_v =
+        MemoryInputs { schedule: Interleaved1F1B, virtual_stages: 4, ..plan(8, 16, 8, 1, 2) };
+    assert!(rejected(odd_v).contains("layers per stage (6)"));
+    assert!(rejected(MemoryInputs { dp: 0, ..plan(8, 16, 8, 1, 2) }).contains("`dp`"));
+}
