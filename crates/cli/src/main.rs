@@ -19,6 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Simulate one training step: step time, MFU, memory, where the time goes.
+    Simulate(commands::simulate::Args),
     /// Time one collective (or a size sweep) on a cluster, with nccl-tests' algbw and busbw.
     Collective(commands::collective::Args),
     /// List the built-in accelerators, fabrics and cluster presets.
@@ -30,6 +32,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Simulate(args) => commands::simulate::run(&args),
         Command::Collective(args) => commands::collective::run(&args),
         Command::Presets(args) => commands::presets::run(&args),
         Command::NcclCheck(args) => commands::nccl_check::run(&args),

@@ -36,3 +36,25 @@ fn collective_sweep_human() {
 fn presets_human() {
     insta::assert_snapshot!(stdout(&["presets"]));
 }
+
+const DATASET: &str = "../../../shared/data/validation/dev.json";
+
+#[test]
+fn simulate_default_human() {
+    insta::assert_snapshot!(stdout(&["simulate", "--dataset", DATASET]));
+}
+
+#[test]
+fn simulate_examples_json() {
+    for name in [
+        "gpt3-175b-96xh100",
+        "llama3-8b-8xh100",
+        "llama3-70b-64xh100",
+        "llama3-405b-16384xh100",
+        "gpt3-175b-1024xa100",
+    ] {
+        let path = format!("../../examples/{name}.toml");
+        let text = stdout(&["simulate", "--json", "--dataset", DATASET, &path]);
+        insta::assert_snapshot!(format!("simulate_{name}_json"), text);
+    }
+}

@@ -28,7 +28,12 @@ pub struct StageMemory {
     /// Activations kept for the backward pass at the stage's peak.
     pub activations_bytes: u64,
     /// Micro-batches whose activations are kept at the peak; with interleaving, chunk
-    /// micro-batches of `layers / virtual_stages` layers each (see [`crate::schedule`]).
+    /// micro-batches (see [`crate::schedule`]), each counted at the layers of the stage's
+    /// largest chunk. That is `layers / virtual_stages` for an even split. For an uneven one
+    /// (`first_stage_layers`, `last_stage_layers`) it is an upper bound: which chunks the held
+    /// micro-batches belong to is not tracked, and the mean (`ceil(layers / virtual_stages)`)
+    /// could undercount, e.g. a last stage of chunks [8, 1] holding 16 + 1 chunk-micro-batches
+    /// keeps 16·8 + 1 = 129 layers' worth, not 17·5 = 85.
     pub in_flight_micro_batches: u64,
     /// Communication buffers, as given.
     pub comm_buffers_bytes: u64,
@@ -62,9 +67,16 @@ pub fn account(
     hbm_capacity_bytes: u64,
 ) -> Result<MemoryReport, InputError> {
     inputs.validate(model)?;
+    let layout = inputs.layers_per_virtual_stage(model.layers)?;
     let per_micro_batch = ActivationBytes::of(model, inputs)?;
-    let stages: Vec<StageMemory> =
-        (0..inputs.pp).map(|i| stage_memory(model, inputs, &per_micro_batch, i)).collect();
+    let stages: Vec<StageMemory> = (0..inputs.pp)
+        .map(|i| {
+            // Virtual stage `chunk·pp + i` for every chunk.
+            let chunks: Vec<u64> =
+                layout.iter().skip(i as usize).step_by(inputs.pp as usize).copied().collect();
+            stage_memory(model, inputs, &per_micro_batch, i, &chunks)
+        })
+        .collect();
     let mut worst_stage = 0;
     for (i, stage) in stages.iter().enumerate() {
         if stage.total_bytes > stages[worst_stage].total_bytes {
@@ -99,13 +111,16 @@ fn stage_memory(
     inputs: &MemoryInputs,
     per_micro_batch: &ActivationBytes,
     stage: u64,
+    chunk_layers: &[u64],
 ) -> StageMemory {
     let (pp, v) = (inputs.pp, inputs.virtual_stages);
-    let layers = model.layers / pp;
-    let params = stage_params_per_gpu(model, inputs.tp, pp, stage);
+    let layers = chunk_layers.iter().sum();
+    let params = stage_params_per_gpu(model, inputs.tp, pp, stage, layers);
     let state = state_bytes(params, inputs);
     let held = in_flight(inputs.schedule, pp, v, inputs.num_micro_batches, stage);
-    let chunk_layers = layers / v;
+    // Every chunk-micro-batch held is counted at the stage's largest chunk: exact for an even
+    // split, an upper bound for an uneven interleaved one (see `StageMemory`).
+    let chunk_layers = chunk_layers.iter().copied().max().unwrap_or(0);
     let mut activations =
         held.chunks.saturating_mul(chunk_layers.saturating_mul(per_micro_batch.layer));
     if stage == 0 {

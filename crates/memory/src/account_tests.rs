@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::inputs::Schedule::{self, GPipe, Interleaved1F1B, OneFOneB};
-use astrolabe_model::{preset, Recompute};
+use astrolabe_model::{preset, FfnKind, NormKind, PositionEmbedding, Recompute, TransformerModel};
 
 /// Bytes per GB (SI), for the capacities below.
 const GB: u64 = 1_000_000_000;
@@ -16,6 +16,8 @@ pub(super) fn plan(tp: u64, pp: u64, dp: u64, zero_stage: u8, grad_bytes: u64) -
         micro_batch: 1,
         num_micro_batches: 64,
         schedule: OneFOneB,
+        first_stage_layers: None,
+        last_stage_layers: None,
         sequence_parallel: false,
         recompute: Recompute::Full,
         zero_stage,
@@ -151,6 +153,118 @@ fn reserve_and_buffers_are_added_per_gpu() {
     let padded = account(&model, &inputs, 0).unwrap();
     assert_eq!(padded.peak_bytes, bare.peak_bytes + 4 * GB);
     assert!(!padded.fits);
+}
+
+/// A Llama-shaped toy: 14 layers of h = 64 (4 heads, no GQA), SwiGLU of 256, RMSNorm, no
+/// biases, rotary positions, V = 1000 untied, s = 128.
+///
+/// One layer: attention 2h² + 2h·kv_dim = 16,384, MLP 3·64·256 = 49,152, norms 2h = 128:
+/// 65,664 params. Word embedding and output head V·h = 64,000 each, final norm 64. Per micro-batch
+/// (b = 1, full recomputation): a layer keeps 2sbh = 16,384 B, the embedding's dropout mask
+/// sbh = 8,192 B, the output layer 4sbh + 4sV = 32,768 + 512,000 = 544,768 B.
+fn toy() -> TransformerModel {
+    TransformerModel {
+        name: "toy".to_string(),
+        layers: 14,
+        hidden: 64,
+        heads: 4,
+        kv_heads: 4,
+        ffn_hidden: 256,
+        ffn_kind: FfnKind::Swiglu,
+        norm: NormKind::RmsNorm,
+        linear_biases: false,
+        position_embedding: PositionEmbedding::Rotary,
+        vocab: 1000,
+        seq_len: 128,
+        tied_embeddings: false,
+    }
+}
+
+/// The toy over 4 stages as [2, 5, 5, 2] (14 is no multiple of 4), tp = dp = 1, bf16 weights
+/// and gradients, no ZeRO, 1F1B with m = 8 (stages keep 4, 3, 2, 1 micro-batches).
+///
+/// Stage 0: 2·65,664 + 64,000 = 195,328 params: weights and gradients 390,656 B each, optimizer
+/// 12 B/param = 2,343,936 B; activations 4·2·16,384 + 4·8,192 = 163,840 B; total 3,289,088.
+/// Stage 1: 5·65,664 = 328,320 params: 656,640 B twice, 3,939,840 B; activations 3·5·16,384 =
+/// 245,760 B; total 5,498,880. Stage 2: as stage 1 but 2·5·16,384 = 163,840 B: 5,416,960.
+/// Stage 3: 2·65,664 + 64 + 64,000 = 195,392 params: 390,784 B twice, 2,344,704 B; activations
+/// 2·16,384 + 544,768 = 577,536 B; total 3,703,808.
+#[test]
+fn uneven_first_and_last_stages() {
+    let inputs = MemoryInputs {
+        num_micro_batches: 8,
+        first_stage_layers: Some(2),
+        last_stage_layers: Some(2),
+        ..plan(1, 4, 1, 0, 2)
+    };
+    let report = account(&toy(), &inputs, 0).unwrap();
+    let rows: Vec<_> = report
+        .stages
+        .iter()
+        .map(|s| (s.layers, s.params, s.weights_bytes, s.activations_bytes, s.total_bytes))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (2, 195_328, 390_656, 163_840, 3_289_088),
+            (5, 328_320, 656_640, 245_760, 5_498_880),
+            (5, 328_320, 656_640, 163_840, 5_416_960),
+            (2, 195_392, 390_784, 577_536, 3_703_808),
+        ]
+    );
+    assert_eq!(report.stages[0].optimizer_bytes, 2_343_936);
+    assert_eq!((report.worst_stage, report.peak_bytes), (1, 5_498_880));
+}
+
+/// The toy interleaved over 2 stages × 2 chunks as [2, 5, 5, 2] by virtual stage: stage 0 holds
+/// chunks of 2 and 5 layers, stage 1 of 5 and 2, 7 layers each. Held chunk-micro-batches are
+/// counted at the largest chunk, 5 layers: stage 0 keeps 2·1 + 2 + 1 = 5 of them and the
+/// embedding's for 2p = 4 micro-batches, 5·5·16,384 + 4·8,192 = 442,368 B; stage 1 keeps 3 and
+/// the output layer's for 1, 3·5·16,384 + 544,768 = 790,528 B.
+#[test]
+fn uneven_interleaved_counts_the_largest_chunk() {
+    let inputs = MemoryInputs {
+        schedule: Interleaved1F1B,
+        virtual_stages: 2,
+        num_micro_batches: 8,
+        first_stage_layers: Some(2),
+        last_stage_layers: Some(2),
+        ..plan(1, 2, 1, 0, 2)
+    };
+    let report = account(&toy(), &inputs, 0).unwrap();
+    let rows: Vec<_> = report
+        .stages
+        .iter()
+        .map(|s| (s.layers, s.in_flight_micro_batches, s.activations_bytes))
+        .collect();
+    assert_eq!(rows, [(7, 5, 442_368), (7, 3, 790_528)]);
+}
+
+/// Llama 3 405B, tp 8, pp 16 as Meta trained it (7, 14 × 8, 7 layers). One layer is
+/// 2h² + 2h·kv_dim + 3h·f + 2h = 536,870,912 + 33,554,432 + 2,617,245,696 + 32,768 =
+/// 3,187,703,808 params, of which the 32,768 norm weights are replicated: (3,187,703,808 −
+/// 32,768)/8 + 32,768 = 398,491,648 per GPU. The word embedding and the output head are
+/// ceil(128,256/8)·16,384 = 262,668,288 each. Stage 0: 7 layers + embedding = 3,052,109,824;
+/// middle: 8 layers = 3,187,933,184; stage 15: 7 layers + final norm 16,384 + head =
+/// 3,052,126,208.
+#[test]
+fn llama3_405b_seven_layers_on_the_first_and_last_stages() {
+    let model = preset("llama3-405b").unwrap();
+    let inputs = MemoryInputs {
+        first_stage_layers: Some(7),
+        last_stage_layers: Some(7),
+        ..plan(8, 16, 8, 1, 4)
+    };
+    let report = account(&model, &inputs, 80 * GB).unwrap();
+    let [first, middle, last] =
+        [0, 1, 15].map(|i| (report.stages[i].layers, report.stages[i].params));
+    assert_eq!(first, (7, 3_052_109_824));
+    assert_eq!(middle, (8, 3_187_933_184));
+    assert_eq!(last, (7, 3_052_126_208));
+    // Without the split, 126 layers do not go over 16 stages.
+    let even = MemoryInputs { first_stage_layers: None, last_stage_layers: None, ..inputs };
+    let err = account(&model, &even, 80 * GB).unwrap_err().to_string();
+    assert_eq!(err, "parallel plan: `pp`: a divisor of the model's layers (126), got 16");
 }
 
 fn rejected(inputs: MemoryInputs) -> String {

@@ -31,7 +31,8 @@ pub enum Schedule {
 pub struct MemoryInputs {
     /// Tensor-parallel degree; must divide the model's heads, kv_heads and ffn_hidden.
     pub tp: u64,
-    /// Pipeline-parallel degree (stages); must divide the layers (times `virtual_stages`).
+    /// Pipeline-parallel degree (stages); must divide the layers (times `virtual_stages`) unless
+    /// `first_stage_layers` or `last_stage_layers` is given.
     pub pp: u64,
     /// Data-parallel degree; divides the state ZeRO shards.
     pub dp: u64,
@@ -44,6 +45,16 @@ pub struct MemoryInputs {
     pub num_micro_batches: u64,
     /// Pipeline schedule.
     pub schedule: Schedule,
+    /// Transformer layers on the first *virtual* stage (virtual stage `chunk·pp + stage`, so the
+    /// first chunk of stage 0; without interleaving, stage 0); `None` = the even share. Like
+    /// Megatron-Core's `--decoder-first-pipeline-num-layers` (Llama 3 405B: 126 layers over 16
+    /// stages as 7, 14 × 8, 7), except that Megatron counts a whole stage's layers over its
+    /// chunks; with one chunk per stage the two agree. See
+    /// [`MemoryInputs::layers_per_virtual_stage`].
+    pub first_stage_layers: Option<u64>,
+    /// Transformer layers on the last virtual stage (the last chunk of stage `pp − 1`); `None` =
+    /// the even share. Megatron-Core's `--decoder-last-pipeline-num-layers`.
+    pub last_stage_layers: Option<u64>,
     /// Megatron-LM sequence parallelism (norm and dropout activations split over `tp`).
     pub sequence_parallel: bool,
     /// Activation recomputation.
@@ -77,19 +88,56 @@ impl MemoryInputs {
             ("grad_bytes_per_param", self.grad_bytes_per_param, MAX_BYTES_PER_PARAM),
         ];
         for (field, value, max) in degrees {
-            if value == 0 || value > max {
-                return Err(error(field, format!("an integer from 1 to {max}, got {value}")));
-            }
+            check_range(field, value, max)?;
         }
         if self.zero_stage > 3 {
             return Err(error("zero_stage", format!("0, 1, 2 or 3, got {}", self.zero_stage)));
         }
-        self.check_pipeline(model.layers)
+        self.layers_per_virtual_stage(model.layers).map(|_| ())
     }
 
-    /// Megatron-LM's rules: `layers % pp == 0`; interleaving needs `pp >= 2`, `v >= 2` and
-    /// `layers % (pp·v) == 0`; the other schedules need `v == 1`.
-    fn check_pipeline(&self, layers: u64) -> Result<(), InputError> {
+    /// Transformer layers on each virtual pipeline stage: `pp·virtual_stages` entries indexed by
+    /// virtual stage `chunk·pp + stage`, in model order (the first entry holds layers
+    /// `0..entry[0]`, the next the following ones), summing to `model_layers`.
+    ///
+    /// With neither `first_stage_layers` nor `last_stage_layers`, Megatron-LM's rules:
+    /// `layers % pp == 0`; interleaving needs `pp >= 2`, `v >= 2` and `layers % (pp·v) == 0`;
+    /// the other schedules need `v == 1`. With one or both given, the schedule's rules on `pp`
+    /// and `v` still apply; each given count is at least 1 and needs more than one virtual
+    /// stage; the layers left split evenly, at least 1 each, over the other virtual stages (and
+    /// with no other virtual stage, the two given counts sum to `model_layers`).
+    ///
+    /// `model_layers` is the model's, within the bounds `TransformerModel::validate` checks.
+    pub fn layers_per_virtual_stage(&self, model_layers: u64) -> Result<Vec<u64>, InputError> {
+        check_range("pp", self.pp, MAX_DEGREE)?;
+        check_range("virtual_stages", self.virtual_stages, MAX_DEGREE)?;
+        let ends = [self.first_stage_layers, self.last_stage_layers];
+        if ends == [None, None] {
+            self.check_even(model_layers)?;
+        } else {
+            self.check_chunks()?;
+            self.check_ends(model_layers)?;
+        }
+        // Every check above leaves at least one layer per virtual stage, so `n <= model_layers`.
+        let n = self.pp * self.virtual_stages;
+        let given = ends.iter().flatten().sum::<u64>();
+        let others = n - ends.iter().flatten().count() as u64;
+        // No other virtual stage (two, both given): no share.
+        let share = (model_layers - given).checked_div(others).unwrap_or(0);
+        let mut layout = vec![share; n as usize];
+        if let Some(first) = self.first_stage_layers {
+            layout[0] = first;
+        }
+        if let Some(last) = self.last_stage_layers {
+            layout[n as usize - 1] = last;
+        }
+        debug_assert_eq!(layout.iter().sum::<u64>(), model_layers);
+        Ok(layout)
+    }
+
+    /// Megatron-LM's rules for an even split: `layers % pp == 0`; interleaving needs `pp >= 2`,
+    /// `v >= 2` and `layers % (pp·v) == 0`; the other schedules need `v == 1`.
+    fn check_even(&self, layers: u64) -> Result<(), InputError> {
         let (pp, v) = (self.pp, self.virtual_stages);
         if layers % pp != 0 {
             let expected = format!("a divisor of the model's layers ({layers}), got {pp}");
@@ -100,12 +148,9 @@ impl MemoryInputs {
                 let expected = format!("1 unless the schedule is interleaved_1f1b, got {v}");
                 return Err(error("virtual_stages", expected));
             }
-            return Ok(());
-        }
-        if pp < 2 {
+        } else if pp < 2 {
             return Err(error("pp", "at least 2 with the interleaved_1f1b schedule, got 1"));
-        }
-        if v < 2 || layers % (pp * v) != 0 {
+        } else if v < 2 || layers % (pp * v) != 0 {
             let per_stage = layers / pp;
             let expected = format!(
                 "at least 2 and a divisor of the layers per stage ({per_stage}) with the \
@@ -113,10 +158,93 @@ impl MemoryInputs {
             );
             return Err(error("virtual_stages", expected));
         }
+        // Reached only by a model of 0 layers: no virtual stage may be empty.
+        if layers < pp * v {
+            let expected = format!("at most the model's layers ({layers}) in all, got {pp} × {v}");
+            return Err(error("pp", expected));
+        }
         Ok(())
     }
+
+    /// The schedule's rules on `pp` and `v` alone, for an uneven split: interleaving needs
+    /// `pp >= 2` and `v >= 2`, the other schedules `v == 1`.
+    fn check_chunks(&self) -> Result<(), InputError> {
+        let (pp, v) = (self.pp, self.virtual_stages);
+        if self.schedule != Schedule::Interleaved1F1B {
+            if v != 1 {
+                let expected = format!("1 unless the schedule is interleaved_1f1b, got {v}");
+                return Err(error("virtual_stages", expected));
+            }
+        } else if pp < 2 {
+            return Err(error("pp", "at least 2 with the interleaved_1f1b schedule, got 1"));
+        } else if v < 2 {
+            let expected = format!("at least 2 with the interleaved_1f1b schedule, got {v}");
+            return Err(error("virtual_stages", expected));
+        }
+        Ok(())
+    }
+
+    /// The given first and last virtual stages' layers, and the even split of the rest. Errors
+    /// about the split as a whole name the first given field.
+    fn check_ends(&self, layers: u64) -> Result<(), InputError> {
+        let ends = [
+            ("first_stage_layers", self.first_stage_layers),
+            ("last_stage_layers", self.last_stage_layers),
+        ];
+        let given: Vec<(&str, u64)> =
+            ends.into_iter().filter_map(|(field, value)| Some((field, value?))).collect();
+        let n = self.pp * self.virtual_stages;
+        for &(field, value) in &given {
+            if value == 0 {
+                return Err(error(field, "at least 1 layer, got 0"));
+            }
+            if n == 1 {
+                let expected = format!("only with more than one pipeline stage, got {value}");
+                return Err(error(field, expected));
+            }
+        }
+        let (field, value) = given[0];
+        let sum = given.iter().fold(0u64, |sum, &(_, value)| sum.saturating_add(value));
+        let others = n - given.len() as u64;
+        let fits = match layers.checked_sub(sum) {
+            Some(left) if others == 0 => left == 0,
+            Some(left) => left >= others && left % others == 0,
+            None => false,
+        };
+        if fits {
+            return Ok(());
+        }
+        let expected = if others == 0 {
+            format!(
+                "first_stage_layers + last_stage_layers equal to the model's layers ({layers}), \
+                 the pipeline having no other virtual stage; got {value} (sum {sum})"
+            )
+        } else {
+            let left = match layers.checked_sub(sum) {
+                Some(left) => format!("{layers} − {sum} = {left}"),
+                None => format!("{layers} − {sum} < 0"),
+            };
+            format!(
+                "a count leaving the model's other layers an equal share of at least 1 on each \
+                 of the other {others} virtual stages ({left} layers over {others}), got {value}"
+            )
+        };
+        Err(error(field, expected))
+    }
+}
+
+/// An integer from 1 to `max`.
+fn check_range(field: &str, value: u64, max: u64) -> Result<(), InputError> {
+    if value == 0 || value > max {
+        return Err(error(field, format!("an integer from 1 to {max}, got {value}")));
+    }
+    Ok(())
 }
 
 fn error(field: &str, expected: impl Into<String>) -> InputError {
     InputError::new(ORIGIN, field, expected)
 }
+
+#[cfg(test)]
+#[path = "inputs_tests.rs"]
+mod tests;

@@ -1,6 +1,7 @@
 //! Layer 6 of Astrolabe: how many bytes each GPU of a training job holds, and whether they fit.
 //!
-//! - [`inputs`]: [`MemoryInputs`], the parallel plan as the accounting sees it, and its checks.
+//! - [`inputs`]: [`MemoryInputs`], the parallel plan as the accounting sees it, its checks and
+//!   the layers of each virtual pipeline stage (even, or uneven first and last stages).
 //! - [`params`]: parameters per GPU of each pipeline stage (tensor-parallel shards plus the
 //!   replicated norms and biases) and the bytes of weights, gradients and optimizer state under
 //!   mixed-precision Adam and ZeRO.

@@ -1,8 +1,10 @@
 //! Parameters per GPU of each pipeline stage, and the bytes of model and optimizer state.
 //!
-//! **Placement** (Megatron-LM, Narayanan et al. 2021 §2.2): stage `i` of `pp` holds layers
-//! `i·L/pp .. (i+1)·L/pp`; the first stage also holds the input embedding (tokens and, if
-//! learned, positions), the last stage the final norm and the output head. With tied embeddings
+//! **Placement** (Megatron-LM, Narayanan et al. 2021 §2.2): stage `i` of `pp` holds the layers
+//! of its virtual stages ([`MemoryInputs::layers_per_virtual_stage`]): layers
+//! `i·L/pp .. (i+1)·L/pp` when the split is even and not interleaved; the first stage also
+//! holds the input embedding (tokens and, if learned, positions), the last stage the final norm
+//! and the output head. With tied embeddings
 //! and `pp > 1` the last stage keeps its own copy of the `V × h` word embedding for the output
 //! layer (Megatron's `shared_embedding` on the last stage, its gradient all-reduced with the
 //! first stage's), so that copy is counted there, with its gradient and optimizer state.
@@ -27,10 +29,18 @@ use crate::inputs::MemoryInputs;
 /// momentum and variance, `K = 12` in Rajbhandari et al. 2020 §3.1.
 pub const OPTIMIZER_BYTES_PER_PARAM: u64 = 12;
 
-/// Parameters held by one GPU (one tensor-parallel rank) of pipeline stage `stage`.
-pub fn stage_params_per_gpu(model: &TransformerModel, tp: u64, pp: u64, stage: u64) -> u64 {
-    let layers = model.layers / pp;
-    let mut params = layers * layer_params_per_gpu(model, tp);
+/// Parameters held by one GPU (one tensor-parallel rank) of pipeline stage `stage` of `pp`, which
+/// holds `stage_layers` transformer layers (over all its chunks: the sum of its entries of
+/// [`MemoryInputs::layers_per_virtual_stage`]) plus the embedding on stage 0 and the final norm
+/// and output head on stage `pp − 1`.
+pub fn stage_params_per_gpu(
+    model: &TransformerModel,
+    tp: u64,
+    pp: u64,
+    stage: u64,
+    stage_layers: u64,
+) -> u64 {
+    let mut params = stage_layers * layer_params_per_gpu(model, tp);
     let word_embedding = model.vocab.div_ceil(tp) * model.hidden;
     if stage == 0 {
         let positions = model.embedding_params() - model.vocab * model.hidden;

@@ -54,11 +54,13 @@ pub struct LayerOp {
 }
 
 impl LayerOp {
-    fn gemm(name: &'static str, m: u64, n: u64, k: u64, batch: u64) -> Self {
+    /// `batch` products of an `m×k` by a `k×n` matrix.
+    pub fn gemm(name: &'static str, m: u64, n: u64, k: u64, batch: u64) -> Self {
         LayerOp { name, kind: OpKind::Gemm { m, n, k, batch } }
     }
 
-    fn memory(name: &'static str, elements: u64, bytes_per_element: u64) -> Self {
+    /// A memory-bound pass over `elements` that moves `bytes_per_element` bytes for each.
+    pub fn memory(name: &'static str, elements: u64, bytes_per_element: u64) -> Self {
         LayerOp { name, kind: OpKind::Memory { bytes: elements.saturating_mul(bytes_per_element) } }
     }
 

@@ -12,6 +12,7 @@
 use crate::schedule::{stage_order, Schedule};
 use astrolabe_engine::{Category, Graph, StreamId, Task, TaskId};
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 /// Structure of the step.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,8 +21,14 @@ pub struct StepShape {
     pub stages: usize,
     /// Model chunks per stage (1 = no interleaving).
     pub chunks: usize,
-    /// Transformer layers in the whole model.
-    pub layers: usize,
+    /// Transformer layers on each virtual stage, indexed by virtual stage `chunk·stages + stage`.
+    /// Layers are numbered over the whole model in virtual-stage order: virtual stage `k` holds
+    /// layers `sum(layers_per_vstage[..k]) ..` (the prefix sums), so uneven layouts (fewer layers
+    /// on the first and last stages, as Megatron-Core's `--decoder-first-pipeline-num-layers`)
+    /// need nothing more. Callers guarantee `stages·chunks` entries, each at least 1 (the memory
+    /// crate's `MemoryInputs::layers_per_virtual_stage` returns such a layout);
+    /// [`build_step`] only debug-asserts it.
+    pub layers_per_vstage: Vec<usize>,
     /// Micro-batches per step per data-parallel replica.
     pub micro_batches: usize,
     /// The schedule.
@@ -100,6 +107,8 @@ struct Builder<'a> {
     costs: &'a StepCosts,
     g: Graph,
     rendezvous: BTreeMap<String, usize>,
+    /// First global layer of each virtual stage, then the total: prefix sums of the layout.
+    layer_start: Vec<usize>,
 }
 
 /// Builds the step graph for `shape` with durations `costs`.
@@ -108,7 +117,16 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
         RankMode::Representative => (1, 1),
         RankMode::PerRank { tp, dp } => (tp, dp),
     };
-    let mut b = Builder { shape, tp, dp, costs, g: Graph::default(), rendezvous: BTreeMap::new() };
+    let layer_start = layer_starts(shape);
+    let mut b = Builder {
+        shape,
+        tp,
+        dp,
+        costs,
+        g: Graph::default(),
+        rendezvous: BTreeMap::new(),
+        layer_start,
+    };
     let mut ranks = Vec::new();
     for s in 0..shape.stages {
         let mut stage = Vec::new();
@@ -169,6 +187,19 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
     StepGraph { graph: b.g, compute_streams }
 }
 
+/// First global layer of each virtual stage, then the model's total: prefix sums of the layout.
+fn layer_starts(shape: &StepShape) -> Vec<usize> {
+    let layout = &shape.layers_per_vstage;
+    debug_assert_eq!(layout.len(), shape.stages * shape.chunks, "one entry per virtual stage");
+    debug_assert!(layout.iter().all(|&l| l >= 1), "every virtual stage holds a layer");
+    let mut starts = Vec::with_capacity(layout.len() + 1);
+    starts.push(0);
+    for &layers in layout {
+        starts.push(starts[starts.len() - 1] + layers);
+    }
+    starts
+}
+
 #[derive(Default)]
 struct RankState {
     /// Last backward task of each layer (the last micro-batch's, once all passes are placed).
@@ -180,8 +211,9 @@ struct RankState {
 }
 
 impl Builder<'_> {
-    fn layers_per_chunk(&self) -> usize {
-        self.shape.layers / (self.shape.stages * self.shape.chunks)
+    /// Global indices of the layers on virtual stage `vstage`, in forward order.
+    fn vstage_layers(&self, vstage: usize) -> Range<usize> {
+        self.layer_start[vstage]..self.layer_start[vstage + 1]
     }
 
     /// The (stage, chunk) a pass receives from, if any.

@@ -11,12 +11,8 @@ impl Builder<'_> {
 
     /// Layers (global indices) held by `stage`, in backward order (highest first).
     fn stage_layers(&self, stage: usize) -> Vec<usize> {
-        let lpc = self.layers_per_chunk();
         let mut out: Vec<usize> = (0..self.shape.chunks)
-            .flat_map(|c| {
-                let v = c * self.shape.stages + stage;
-                v * lpc..(v + 1) * lpc
-            })
+            .flat_map(|c| self.vstage_layers(c * self.shape.stages + stage))
             .collect();
         out.reverse();
         out
@@ -32,7 +28,6 @@ impl Builder<'_> {
         recv: Option<TaskId>,
         st: &mut RankState,
     ) -> Option<TaskId> {
-        let lpc = self.layers_per_chunk();
         let vstage = pass.chunk * self.shape.stages + s;
         let (first, last) = (vstage == 0, vstage + 1 == self.shape.stages * self.shape.chunks);
         let (fwd, mb, c) = (pass.forward, pass.micro_batch, self.costs);
@@ -51,8 +46,8 @@ impl Builder<'_> {
                 format!("s{s} {dir} mb{mb} {}", if fwd { "embedding" } else { "loss+logits" });
             prev = vec![self.g.push(label, rank.compute, extra, prev, Category::Compute)];
         }
-        let layers: Vec<usize> = (0..lpc).map(|l| vstage * lpc + l).collect();
-        let ordered: Vec<usize> = if fwd { layers } else { layers.into_iter().rev().collect() };
+        let layers = self.vstage_layers(vstage);
+        let ordered: Vec<usize> = if fwd { layers.collect() } else { layers.rev().collect() };
         let (tp_shared, _) = self.shared();
         let d_idx = ri / self.tp;
         for layer in ordered {

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod collective;
+pub mod dataset;
 pub mod nccl_cases;
 pub mod nccl_check;
 pub mod presets;
+pub mod simulate;

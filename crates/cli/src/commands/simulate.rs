@@ -1,0 +1,77 @@
+//! `astrolabe simulate`: one training step of a scenario (model × cluster × plan).
+
+use crate::commands::dataset::{self, DEFAULT_DATASET};
+use anyhow::{Context, Result};
+use astrolabe_core::InputError;
+use astrolabe_sim::{
+    parse_scenario, simulate, Mode, Scenario, SimReport, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME,
+};
+use std::path::Path;
+
+/// Arguments of `astrolabe simulate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario TOML file; without it, the built-in default (GPT-3 175B on 96 H100).
+    pub scenario: Option<String>,
+    /// Print JSON for programs.
+    #[arg(long)]
+    pub json: bool,
+    /// Simulate every GPU instead of one per pipeline stage (slower; same answer).
+    #[arg(long)]
+    pub per_rank: bool,
+    /// Dataset of published runs for the scenario's `[reference]`.
+    #[arg(long, default_value = DEFAULT_DATASET)]
+    pub dataset: String,
+}
+
+/// Reads and checks the scenario the arguments name.
+pub fn load(scenario: Option<&str>) -> Result<Scenario> {
+    let Some(path) = scenario else {
+        return Ok(parse_scenario(DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, &no_cluster_files)?);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{path}: cannot read the scenario file"))?;
+    let dir = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
+    let read = |file: &str| -> Result<String, InputError> {
+        let full = dir.join(file);
+        std::fs::read_to_string(&full).map_err(|e| {
+            let expected = format!("a readable cluster file at {} ({e})", full.display());
+            InputError::new(path, "cluster.file", expected)
+        })
+    };
+    Ok(parse_scenario(&text, path, &read)?)
+}
+
+fn no_cluster_files(path: &str) -> Result<String, InputError> {
+    Err(InputError::new(path, "cluster.file", "no cluster files in the built-in scenario"))
+}
+
+/// Simulates and attaches the published reference, if the scenario names one.
+pub fn report(args: &Args) -> Result<(SimReport, Option<String>)> {
+    let scenario = load(args.scenario.as_deref())?;
+    let mode = if args.per_rank { Mode::PerRank } else { Mode::Representative };
+    let mut report = simulate(&scenario, mode)?;
+    let mut note = None;
+    if let Some(id) = &scenario.reference {
+        match dataset::reference(&args.dataset, id) {
+            Ok(reference) => report.reference = Some(reference),
+            // A missing dataset must not stop the simulation, but it is said, not hidden.
+            Err(e) => note = Some(format!("published figure not shown: {e:#}")),
+        }
+    }
+    Ok((report, note))
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Result<()> {
+    let (report, note) = report(args)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.render_text());
+    }
+    if let Some(note) = note {
+        eprintln!("note: {note}");
+    }
+    Ok(())
+}

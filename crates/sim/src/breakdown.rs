@@ -1,0 +1,172 @@
+//! Where one GPU's step time goes, read off the engine's timeline so that the parts add up to
+//! the step time exactly (in integer nanoseconds).
+//!
+//! Every instant of `[0, step end)` is given to one part: computing if a compute task of the GPU
+//! runs, else the optimizer if it runs, else exposed TP, PP or DP communication (in that order)
+//! if one of the GPU's collectives runs; an instant when the GPU does nothing is pipeline bubble
+//! before its last task ends and "other" after (waiting for slower stages to finish the step).
+
+use astrolabe_engine::{Category, Graph, StreamId, Timeline};
+use serde::Serialize;
+
+/// The parts of the step time, in nanoseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BreakdownNs {
+    /// Forward and backward computation, recomputation included.
+    pub compute: u64,
+    /// TP communication while no computation runs.
+    pub exposed_tp_comm: u64,
+    /// Pipeline sends while no computation runs.
+    pub exposed_pp_comm: u64,
+    /// DP communication while no computation runs.
+    pub exposed_dp_comm: u64,
+    /// Idle before the GPU's last task ends.
+    pub pipeline_bubble: u64,
+    /// The optimizer step.
+    pub optimizer: u64,
+    /// Idle after the GPU's last task, until the step ends.
+    pub other: u64,
+}
+
+impl BreakdownNs {
+    /// The sum of the parts.
+    pub fn total(&self) -> u64 {
+        self.compute
+            + self.exposed_tp_comm
+            + self.exposed_pp_comm
+            + self.exposed_dp_comm
+            + self.pipeline_bubble
+            + self.optimizer
+            + self.other
+    }
+
+    /// Compute plus optimizer: the work that cannot hide behind anything.
+    pub fn busy(&self) -> u64 {
+        self.compute + self.optimizer
+    }
+}
+
+/// The parts of the step time, in seconds (the JSON `breakdown` object).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Breakdown {
+    /// Forward and backward computation, recomputation included.
+    pub compute_s: f64,
+    /// TP communication not hidden behind computation.
+    pub exposed_tp_comm_s: f64,
+    /// Pipeline sends not hidden behind computation.
+    pub exposed_pp_comm_s: f64,
+    /// DP communication not hidden behind computation.
+    pub exposed_dp_comm_s: f64,
+    /// Idle time inside the GPU's part of the step.
+    pub pipeline_bubble_s: f64,
+    /// The optimizer step.
+    pub optimizer_s: f64,
+    /// Waiting for other stages after the GPU's last task.
+    pub other_s: f64,
+}
+
+impl From<BreakdownNs> for Breakdown {
+    fn from(b: BreakdownNs) -> Self {
+        let s = |ns: u64| ns as f64 * 1e-9;
+        Breakdown {
+            compute_s: s(b.compute),
+            exposed_tp_comm_s: s(b.exposed_tp_comm),
+            exposed_pp_comm_s: s(b.exposed_pp_comm),
+            exposed_dp_comm_s: s(b.exposed_dp_comm),
+            pipeline_bubble_s: s(b.pipeline_bubble),
+            optimizer_s: s(b.optimizer),
+            other_s: s(b.other),
+        }
+    }
+}
+
+/// Priority of each category when several run at once (lower wins).
+fn rank_of(category: Category) -> usize {
+    match category {
+        Category::Compute => 0,
+        Category::Optimizer => 1,
+        Category::TpComm => 2,
+        Category::PpComm => 3,
+        Category::DpComm => 4,
+    }
+}
+
+/// The breakdown of the GPU whose streams are `streams`, over a step ending at `step_end_ns`.
+pub fn breakdown(
+    graph: &Graph,
+    timeline: &Timeline,
+    streams: &[StreamId],
+    step_end_ns: u64,
+) -> BreakdownNs {
+    // (time, +1 start / -1 end, category rank)
+    let mut events: Vec<(u64, i64, usize)> = Vec::new();
+    let mut last_end = 0;
+    for (task, span) in graph.tasks.iter().zip(&timeline.spans) {
+        if !streams.contains(&task.stream) || span.end.0 <= span.start.0 {
+            continue;
+        }
+        let r = rank_of(task.category);
+        events.push((span.start.0, 1, r));
+        events.push((span.end.0, -1, r));
+        last_end = last_end.max(span.end.0);
+    }
+    events.sort_unstable();
+    let mut active = [0i64; 5];
+    let mut out = BreakdownNs::default();
+    let mut now = 0;
+    let mut i = 0;
+    while now < step_end_ns {
+        while i < events.len() && events[i].0 <= now {
+            active[events[i].2] += events[i].1;
+            i += 1;
+        }
+        let next = events.get(i).map_or(step_end_ns, |e| e.0.min(step_end_ns));
+        let slot = match active.iter().position(|&n| n > 0) {
+            Some(0) => &mut out.compute,
+            Some(1) => &mut out.optimizer,
+            Some(2) => &mut out.exposed_tp_comm,
+            Some(3) => &mut out.exposed_pp_comm,
+            Some(_) => &mut out.exposed_dp_comm,
+            None if now < last_end => &mut out.pipeline_bubble,
+            None => &mut out.other,
+        };
+        *slot += next - now;
+        now = next;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use astrolabe_engine::run;
+
+    #[test]
+    fn parts_are_assigned_by_priority_and_add_up() {
+        let mut g = Graph::default();
+        let (c, tp, dp) = (g.add_stream("c"), g.add_stream("tp"), g.add_stream("dp"));
+        let other = g.add_stream("other-gpu");
+        // compute 0..100; tp 0..150 (50 exposed); dp 150..170 after tp; other GPU ends at 300.
+        let a = g.push("a", c, 100, vec![], Category::Compute);
+        let t = g.push("t", tp, 150, vec![], Category::TpComm);
+        let d = g.push("d", dp, 20, vec![t], Category::DpComm);
+        let late = g.push("late", other, 250, vec![], Category::Compute);
+        g.push("opt", c, 30, vec![a, d, late], Category::Optimizer);
+        let tl = run(&g).unwrap();
+        let b = breakdown(&g, &tl, &[c, tp, dp], tl.makespan.0);
+        // optimizer waits for the other GPU's 250 ns task: 170..250 idle → bubble, 250..280 opt.
+        let expected = BreakdownNs {
+            compute: 100,
+            exposed_tp_comm: 50,
+            exposed_dp_comm: 20,
+            pipeline_bubble: 80,
+            optimizer: 30,
+            other: 0,
+            exposed_pp_comm: 0,
+        };
+        assert_eq!(b, expected);
+        assert_eq!(b.total(), 280);
+        let only_first = breakdown(&g, &tl, &[other], tl.makespan.0);
+        assert_eq!((only_first.compute, only_first.other), (250, 30));
+    }
+}

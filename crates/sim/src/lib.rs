@@ -1,0 +1,21 @@
+//! One training step end to end.
+//!
+//! A [`Scenario`] (model × cluster × parallel [`Plan`]) is read from TOML, checked, placed on the
+//! network ([`placement`]), priced operation by operation ([`costs`]), executed as a dependency
+//! graph by the engine, and summarised in a [`SimReport`]: step time, tokens per second, MFU and
+//! HFU, a breakdown that adds up to the step time, memory per stage and traffic per network
+//! dimension. This crate reads no files: the caller hands it text and a way to fetch the cluster
+//! file a scenario may name.
+
+pub mod breakdown;
+pub mod costs;
+pub mod placement;
+pub mod plan;
+pub mod report;
+pub mod run;
+pub mod scenario;
+
+pub use plan::Plan;
+pub use report::SimReport;
+pub use run::{simulate, Mode};
+pub use scenario::{parse_scenario, Scenario, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME};

@@ -1,0 +1,183 @@
+//! The human-readable report: a few aligned tables, every figure with its unit.
+
+use super::SimReport;
+use std::fmt::Write;
+
+const GB: f64 = 1e9;
+
+/// Renders `r` as text.
+pub fn render(r: &SimReport) -> String {
+    let mut out = String::new();
+    header(&mut out, r);
+    headline(&mut out, r);
+    time_breakdown(&mut out, r);
+    memory(&mut out, r);
+    traffic(&mut out, r);
+    let mode = match r.mode {
+        crate::Mode::Representative => "representative mode: one GPU per pipeline stage",
+        crate::Mode::PerRank => "per-rank mode: every GPU",
+    };
+    let _ = writeln!(
+        out,
+        "\nSimulated {} tasks on {} GPUs ({mode}).",
+        r.simulated_tasks, r.simulated_gpus
+    );
+    out
+}
+
+fn header(out: &mut String, r: &SimReport) {
+    let (m, p, c) = (&r.model, &r.plan, &r.cluster);
+    let _ = writeln!(out, "Astrolabe: {}", r.scenario);
+    if let Some(d) = &r.description {
+        let _ = writeln!(out, "{d}");
+    }
+    let network: Vec<String> =
+        c.topology.dims().iter().map(|d| format!("{} {}", d.name, d.size)).collect();
+    let _ = writeln!(
+        out,
+        "\nModel    {}: {:.2} B parameters, {} layers, hidden {}, sequence {} tokens",
+        m.name,
+        m.total_params() as f64 / 1e9,
+        m.layers,
+        m.hidden,
+        m.seq_len
+    );
+    let _ = writeln!(
+        out,
+        "Cluster  {}: {} × {}; network {}",
+        c.name,
+        c.gpus(),
+        c.gpu.name,
+        network.join(" × ")
+    );
+    let vp =
+        if p.virtual_stages > 1 { format!(" × VP {}", p.virtual_stages) } else { String::new() };
+    let _ = writeln!(
+        out,
+        "Plan     TP {} × PP {}{vp} × DP {}; micro-batch {}, global batch {} sequences \
+         ({} micro-batches), {}, sequence parallel {}, ZeRO-{}, {}, recompute {}",
+        p.tp,
+        p.pp,
+        p.dp,
+        p.micro_batch,
+        p.global_batch,
+        p.micro_batches,
+        serde_plain(&p.schedule),
+        if p.sequence_parallel { "on" } else { "off" },
+        p.zero_stage,
+        serde_plain(&p.precision),
+        serde_plain(&p.recompute),
+    );
+}
+
+/// A unit enum's serde name (`1f1b`, `bf16`).
+fn serde_plain<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::from("?"),
+    }
+}
+
+fn headline(out: &mut String, r: &SimReport) {
+    let _ = writeln!(out, "\nStep time     {:.3} s", r.step_time_s);
+    let _ = writeln!(
+        out,
+        "Throughput    {:.0} tokens/s ({:.1} tokens/s per GPU)",
+        r.tokens_per_s, r.tokens_per_s_per_gpu
+    );
+    let _ = writeln!(out, "MFU           {:.1} %   (HFU {:.1} %)", r.mfu * 100.0, r.hfu * 100.0);
+    let verdict = if r.fits_in_memory { "fits" } else { "DOES NOT FIT" };
+    let _ = writeln!(
+        out,
+        "Memory        {:.1} GB of {:.1} GB per GPU (stage {}): {verdict}",
+        r.memory_peak_bytes as f64 / GB,
+        r.memory.capacity_bytes as f64 / GB,
+        r.memory.worst_stage
+    );
+    if let Some(reference) = &r.reference {
+        let mut published = Vec::new();
+        if let Some(mfu) = reference.mfu {
+            published.push(format!("MFU {:.1} % (predicted {:.1} %)", mfu * 100.0, r.mfu * 100.0));
+        }
+        if let Some(t) = reference.step_time_s {
+            published.push(format!("step {t:.3} s (predicted {:.3} s)", r.step_time_s));
+        }
+        if let Some(t) = reference.tokens_per_s_per_gpu {
+            published
+                .push(format!("{t:.1} tokens/s per GPU (predicted {:.1})", r.tokens_per_s_per_gpu));
+        }
+        let _ = writeln!(
+            out,
+            "Published     {} [{}: {}]",
+            published.join(", "),
+            reference.dataset_id,
+            reference.source
+        );
+    }
+}
+
+fn time_breakdown(out: &mut String, r: &SimReport) {
+    let b = &r.breakdown;
+    let _ = writeln!(
+        out,
+        "\nWhere the step time goes (stage {}, the busiest)        seconds   share",
+        r.breakdown_stage
+    );
+    let rows = [
+        ("compute (forward, backward, recomputation)", b.compute_s),
+        ("exposed TP communication", b.exposed_tp_comm_s),
+        ("exposed PP communication", b.exposed_pp_comm_s),
+        ("exposed DP communication", b.exposed_dp_comm_s),
+        ("pipeline bubble", b.pipeline_bubble_s),
+        ("optimizer step", b.optimizer_s),
+        ("other (waiting for other stages)", b.other_s),
+    ];
+    for (name, s) in rows {
+        let share = if r.step_time_s > 0.0 { 100.0 * s / r.step_time_s } else { 0.0 };
+        let _ = writeln!(out, "  {name:<52} {s:>8.3} {share:>6.1} %");
+    }
+    let _ = writeln!(out, "  {:<52} {:>8.3} {:>6.1} %", "total", r.step_time_s, 100.0);
+}
+
+fn memory(out: &mut String, r: &SimReport) {
+    let _ = writeln!(
+        out,
+        "\nMemory per GPU by stage (GB)  layers  weights  grads  optim  activ  buffers  reserve   total"
+    );
+    for s in &r.memory.stages {
+        let g = |b: u64| b as f64 / GB;
+        let _ = writeln!(
+            out,
+            "  stage {:<22} {:>6} {:>8.1} {:>6.1} {:>6.1} {:>6.1} {:>8.1} {:>8.1} {:>7.1}",
+            s.stage,
+            s.layers,
+            g(s.weights_bytes),
+            g(s.gradients_bytes),
+            g(s.optimizer_bytes),
+            g(s.activations_bytes),
+            g(s.comm_buffers_bytes),
+            g(s.reserve_bytes),
+            g(s.total_bytes)
+        );
+    }
+}
+
+fn traffic(out: &mut String, r: &SimReport) {
+    let _ = writeln!(
+        out,
+        "\nTraffic sent per GPU per step (GB), stage {}       TP        PP        DP     total",
+        r.breakdown_stage
+    );
+    for t in &r.traffic {
+        let g = |b: u64| b as f64 / GB;
+        let _ = writeln!(
+            out,
+            "  {:<40} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            t.dimension,
+            g(t.tp_bytes),
+            g(t.pp_bytes),
+            g(t.dp_bytes),
+            g(t.total_bytes)
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! Simulates a scenario: memory, prices, the step graph, the engine, the report.
+
+use crate::breakdown::{breakdown, BreakdownNs};
+use crate::costs::{price, CollectiveUse, Purpose};
+use crate::report::{CollectiveSummary, DimTraffic, SimReport};
+use crate::scenario::Scenario;
+use astrolabe_core::InputError;
+use astrolabe_engine::{run, Graph, StreamId};
+use astrolabe_memory::{account, Schedule as MemSchedule};
+use astrolabe_workload::{build_step, RankMode, Schedule, StepShape};
+use serde::Serialize;
+
+/// Whether to simulate one GPU per pipeline stage or every GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// One representative GPU per stage; each collective costed for its whole group (fast).
+    Representative,
+    /// Every GPU of the job, collectives as rendezvous of their members.
+    PerRank,
+}
+
+/// Simulates one training step of `scenario`.
+pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError> {
+    let (model, cluster, plan) = (&scenario.model, &scenario.cluster, &scenario.plan);
+    let origin = scenario.name.as_str();
+    let inputs = plan.memory_inputs();
+    let memory = account(model, &inputs, cluster.gpu.hbm_bytes)?;
+    let most_params = memory.stages.iter().map(|s| s.params).max().unwrap_or(0);
+    let priced = price(model, cluster, plan, most_params, origin)?;
+    let layers = inputs.layers_per_virtual_stage(model.layers)?;
+    let shape = StepShape {
+        stages: plan.pp as usize,
+        chunks: plan.virtual_stages as usize,
+        layers_per_vstage: layers.iter().map(|&l| l as usize).collect(),
+        micro_batches: plan.micro_batches as usize,
+        schedule: match plan.schedule {
+            MemSchedule::GPipe => Schedule::Gpipe,
+            MemSchedule::OneFOneB => Schedule::OneFOneB,
+            MemSchedule::Interleaved1F1B => Schedule::Interleaved1F1B,
+        },
+        overlap_tp: plan.overlap_tp_comm,
+        overlap_grad_reduce: plan.overlap_grad_reduce,
+        param_gather: (plan.zero_stage >= 1).then_some(plan.overlap_param_gather),
+    };
+    let rank_mode = match mode {
+        Mode::Representative => RankMode::Representative,
+        Mode::PerRank => RankMode::PerRank { tp: plan.tp as usize, dp: plan.dp as usize },
+    };
+    let step = build_step(&shape, &priced.costs, rank_mode);
+    let timeline = run(&step.graph).map_err(|e| {
+        InputError::new(origin, "plan", format!("a step graph that runs to completion ({e})"))
+    })?;
+    let step_ns = timeline.makespan.0;
+    let stages: Vec<BreakdownNs> = (0..shape.stages)
+        .map(|s| breakdown(&step.graph, &timeline, &rank_streams(&step.graph, s), step_ns))
+        .collect();
+    let critical =
+        (0..stages.len()).fold(
+            0,
+            |best, s| {
+                if stages[s].busy() > stages[best].busy() {
+                    s
+                } else {
+                    best
+                }
+            },
+        );
+    let counts = use_counts(&shape, critical, &layers);
+    let traffic = traffic(cluster.topology.dims(), &priced.collectives, &counts);
+    let step_s = step_ns as f64 * 1e-9;
+    let gpus = plan.gpus() as f64;
+    let tokens = (plan.global_batch * model.seq_len) as f64;
+    let peak = cluster.gpu.peak(plan.precision)?.flop_per_s;
+    let utilization =
+        |flops_per_token: u64| flops_per_token as f64 * tokens / (step_s * gpus * peak);
+    Ok(SimReport {
+        scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
+        mode,
+        step_time_s: step_s,
+        tokens_per_step: plan.global_batch * model.seq_len,
+        tokens_per_s: tokens / step_s,
+        tokens_per_s_per_gpu: tokens / step_s / gpus,
+        mfu: utilization(model.model_flops_per_token()),
+        hfu: utilization(model.hardware_flops_per_token(plan.recompute)),
+        model_flops_per_token: model.model_flops_per_token(),
+        peak_flop_per_s: peak,
+        memory_peak_bytes: memory.peak_bytes,
+        fits_in_memory: memory.fits,
+        breakdown: stages[critical].into(),
+        breakdown_stage: critical,
+        stage_breakdowns: stages.iter().map(|&b| b.into()).collect(),
+        traffic,
+        collectives: priced.collectives.iter().map(CollectiveSummary::from).collect(),
+        simulated_tasks: step.graph.tasks.len(),
+        simulated_gpus: step.compute_streams.iter().map(Vec::len).sum(),
+        model: model.clone(),
+        cluster: cluster.clone(),
+        plan: plan.clone(),
+        memory,
+        reference: None,
+    })
+}
+
+/// The streams of the first simulated GPU of `stage` (named `stage{s}/dp0/tp0/...`).
+fn rank_streams(graph: &Graph, stage: usize) -> Vec<StreamId> {
+    let prefix = format!("stage{stage}/dp0/tp0/");
+    (0..graph.streams.len()).filter(|&s| graph.streams[s].starts_with(&prefix)).collect()
+}
+
+/// How many times one GPU of `stage` runs each kind of collective in a step.
+fn use_counts(shape: &StepShape, stage: usize, layers: &[u64]) -> Vec<(Purpose, u64)> {
+    let vstages: Vec<usize> = (0..shape.chunks).map(|c| c * shape.stages + stage).collect();
+    let stage_layers: u64 = vstages.iter().map(|&v| layers[v]).sum();
+    let last = shape.stages * shape.chunks - 1;
+    let m = shape.micro_batches as u64;
+    let sends = vstages.iter().map(|&v| u64::from(v != last) + u64::from(v != 0)).sum::<u64>();
+    let edge = u64::from(stage == 0 || stage + 1 == shape.stages);
+    vec![
+        (Purpose::TpForward, stage_layers * m),
+        (Purpose::TpBackward, stage_layers * m),
+        (Purpose::PpSend, sends * m),
+        (Purpose::DpGradients, stage_layers),
+        (Purpose::DpParamGather, stage_layers),
+        (Purpose::DpEmbeddingGradients, edge),
+    ]
+}
+
+/// Bytes one GPU sends per step on each network dimension, by parallel axis. A phase that runs
+/// over several dimensions at once (a flat ring) is counted on its outermost one, the dimension
+/// whose links bound it.
+fn traffic(
+    dims: &[astrolabe_network::Dimension],
+    uses: &[CollectiveUse],
+    counts: &[(Purpose, u64)],
+) -> Vec<DimTraffic> {
+    let mut out: Vec<DimTraffic> = dims.iter().map(|d| DimTraffic::new(&d.name)).collect();
+    for u in uses {
+        let count = counts.iter().find(|(p, _)| *p == u.purpose).map_or(0, |(_, n)| *n);
+        for phase in &u.result.phases {
+            let Some(name) = phase.dims.last() else { continue };
+            let Some(row) = out.iter_mut().find(|r| &r.dimension == name) else { continue };
+            let bytes = (phase.wire_bytes * f64::from(u.repeats)).round() as u64 * count;
+            row.add(u.purpose, bytes);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

@@ -1,0 +1,148 @@
+//! The scenario file: a model, a cluster and a parallel plan in one short TOML file.
+//!
+//! ```toml
+//! name = "llama3-70b-64xh100"
+//!
+//! [model]
+//! preset = "llama3-70b"     # or every field of a model; a preset's fields may be overridden
+//! seq_len = 8192
+//!
+//! [cluster]
+//! preset = "dgx-h100-superpod"   # or `file = "my-cluster.toml"`, or `gpu` + [[cluster.network]]
+//! nodes = 8
+//!
+//! [plan]
+//! tp = 8
+//! pp = 4                    # dp is derived from the GPUs when omitted
+//! micro_batch = 1
+//! global_batch = 512
+//!
+//! [reference]               # optional: a published run to print beside the prediction
+//! dataset_id = "some-dev-json-id"
+//! ```
+//!
+//! Every table denies unknown keys; see `docs/scenarios.md` for every key and its default.
+
+use crate::plan::{Plan, PlanFile};
+use astrolabe_core::InputError;
+use astrolabe_hardware::{parse_cluster_toml, Cluster};
+use astrolabe_model::{preset, TransformerModel};
+use serde::Deserialize;
+
+/// The built-in default scenario: GPT-3 175B (Megatron-Core's 177B shape) on 12 DGX H100.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../../examples/gpt3-175b-96xh100.toml");
+/// The name the default scenario's errors and reports carry.
+pub const DEFAULT_SCENARIO_NAME: &str = "examples/gpt3-175b-96xh100.toml";
+
+/// A checked scenario, ready to simulate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// `name` from the file, or the origin.
+    pub name: String,
+    /// Free text from the file.
+    pub description: Option<String>,
+    /// The model.
+    pub model: TransformerModel,
+    /// The cluster.
+    pub cluster: Cluster,
+    /// The plan with every default filled in.
+    pub plan: Plan,
+    /// A `dev.json` entry id of a published run of this setup, if any.
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    name: Option<String>,
+    description: Option<String>,
+    model: toml::Table,
+    cluster: toml::Table,
+    plan: PlanFile,
+    reference: Option<ReferenceFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReferenceFile {
+    dataset_id: String,
+}
+
+/// Reads a scenario from `text`; `origin` (its path) prefixes every error. A `[cluster]` that
+/// names a `file` gets its text from `read_cluster_file`, which resolves the path.
+pub fn parse_scenario(
+    text: &str,
+    origin: &str,
+    read_cluster_file: &dyn Fn(&str) -> Result<String, InputError>,
+) -> Result<Scenario, InputError> {
+    let file: ScenarioFile = toml::from_str(text).map_err(|e| toml_error(origin, &e))?;
+    let model = model(file.model, origin)?;
+    let cluster = cluster(file.cluster, origin, read_cluster_file)?;
+    let plan = file.plan.resolve(&model, &cluster, origin)?;
+    Ok(Scenario {
+        name: file.name.unwrap_or_else(|| origin.to_string()),
+        description: file.description,
+        model,
+        cluster,
+        plan,
+        reference: file.reference.map(|r| r.dataset_id),
+    })
+}
+
+fn toml_error(origin: &str, e: &toml::de::Error) -> InputError {
+    let field = e.span().map(|s| format!("bytes {}..{}", s.start, s.end)).unwrap_or_default();
+    InputError::new(origin, field, e.message().to_string())
+}
+
+/// A preset with overrides, or a model given field by field.
+fn model(mut table: toml::Table, origin: &str) -> Result<TransformerModel, InputError> {
+    let err =
+        |field: &str, expected: String| InputError::new(origin, format!("model.{field}"), expected);
+    let merged = match table.remove("preset") {
+        Some(toml::Value::String(name)) => {
+            let base = preset(&name).map_err(|e| err("preset", e.expected))?;
+            let mut merged = toml::Table::try_from(&base)
+                .map_err(|e| err("preset", format!("a serializable preset ({e})")))?;
+            for (key, value) in table {
+                if !merged.contains_key(&key) {
+                    let keys: Vec<&str> = merged.keys().map(String::as_str).collect();
+                    return Err(err(&key, format!("one of the model fields {}", keys.join(", "))));
+                }
+                merged.insert(key, value);
+            }
+            merged
+        }
+        Some(_) => return Err(err("preset", "a preset name in quotes".into())),
+        None => {
+            table.entry("name").or_insert_with(|| toml::Value::String("custom".into()));
+            table
+        }
+    };
+    let model: TransformerModel = merged
+        .try_into()
+        .map_err(|e: toml::de::Error| InputError::new(origin, "model", e.message().to_string()))?;
+    model.validate(&format!("{origin} [model]"))?;
+    Ok(model)
+}
+
+/// A cluster given inline (as a cluster file's keys) or by `file`.
+fn cluster(
+    table: toml::Table,
+    origin: &str,
+    read_cluster_file: &dyn Fn(&str) -> Result<String, InputError>,
+) -> Result<Cluster, InputError> {
+    if let Some(path) = table.get("file") {
+        let Some(path) = path.as_str().filter(|_| table.len() == 1) else {
+            let expected = "a path in quotes, alone in [cluster] (the file holds the rest)";
+            return Err(InputError::new(origin, "cluster.file", expected));
+        };
+        return parse_cluster_toml(&read_cluster_file(path)?, path);
+    }
+    let text = toml::to_string(&table)
+        .map_err(|e| InputError::new(origin, "cluster", format!("a TOML table ({e})")))?;
+    parse_cluster_toml(&text, &format!("{origin} [cluster]"))
+}
+
+#[cfg(test)]
+#[path = "scenario_tests.rs"]
+mod tests;

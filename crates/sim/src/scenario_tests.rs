@@ -1,0 +1,133 @@
+use super::*;
+use astrolabe_memory::Schedule;
+
+fn no_files(path: &str) -> Result<String, InputError> {
+    Err(InputError::new(path, "file", "cannot read files in this test"))
+}
+
+fn parse(text: &str) -> Result<Scenario, InputError> {
+    parse_scenario(text, "s.toml", &no_files)
+}
+
+const SMALL: &str = r#"
+[model]
+preset = "llama3-8b"
+[cluster]
+preset = "dgx-h100-basepod"
+nodes = 1
+[plan]
+tp = 2
+pp = 2
+global_batch = 16
+"#;
+
+#[test]
+fn the_default_scenario_is_the_published_megatron_run() {
+    let sc = parse(DEFAULT_SCENARIO).unwrap();
+    assert_eq!(sc.model.name, "megatron-core-gpt-177b");
+    assert_eq!(sc.cluster.gpus(), 96);
+    let p = &sc.plan;
+    assert_eq!((p.tp, p.pp, p.dp, p.micro_batches), (8, 6, 2, 576));
+    assert_eq!(sc.reference.as_deref(), Some("megatron-h100-strong-177B-96gpu"));
+}
+
+#[test]
+fn defaults_are_filled_and_dp_is_derived() {
+    let sc = parse(SMALL).unwrap();
+    let p = &sc.plan;
+    assert_eq!((p.tp, p.pp, p.dp, p.micro_batch, p.micro_batches), (2, 2, 2, 1, 8));
+    assert_eq!(p.schedule, Schedule::OneFOneB);
+    assert!(p.sequence_parallel, "on by default with tp > 1");
+    assert_eq!(p.framework_reserve_bytes, 2 << 30);
+    assert_eq!(sc.name, "s.toml");
+}
+
+#[test]
+fn preset_fields_can_be_overridden() {
+    let sc =
+        parse(&SMALL.replace("preset = \"llama3-8b\"", "preset = \"llama3-8b\"\nseq_len = 2048"))
+            .unwrap();
+    assert_eq!(sc.model.seq_len, 2048);
+    assert_eq!(sc.model.hidden, 4096);
+}
+
+#[test]
+fn a_model_can_be_given_field_by_field() {
+    let model = r#"name = "tiny"
+layers = 4
+hidden = 256
+heads = 4
+kv_heads = 4
+ffn_hidden = 1024
+ffn_kind = "gelu"
+norm = "layernorm"
+linear_biases = true
+position_embedding = "learned"
+vocab = 1000
+seq_len = 128
+tied_embeddings = true"#;
+    let sc = parse(&SMALL.replace("preset = \"llama3-8b\"", model)).unwrap();
+    assert_eq!(sc.model.name, "tiny");
+}
+
+#[test]
+fn a_cluster_file_is_fetched_through_the_callback() {
+    let text = SMALL.replace("preset = \"dgx-h100-basepod\"\nnodes = 1", "file = \"c.toml\"");
+    let read = |path: &str| -> Result<String, InputError> {
+        assert_eq!(path, "c.toml");
+        Ok("preset = \"dgx-h100-basepod\"\nnodes = 1".into())
+    };
+    assert_eq!(parse_scenario(&text, "s.toml", &read).unwrap().cluster.gpus(), 8);
+}
+
+fn field_of(text: &str) -> String {
+    let e = parse(text).unwrap_err();
+    assert_eq!(e.origin.split(' ').next(), Some("s.toml"), "{e}");
+    e.field
+}
+
+#[test]
+fn bad_scenarios_name_the_field() {
+    assert_eq!(field_of(&SMALL.replace("tp = 2", "tp = 3")), "plan.tp");
+    assert_eq!(field_of(&SMALL.replace("tp = 2", "tp = 16")), "plan.tp");
+    assert_eq!(field_of(&SMALL.replace("pp = 2", "pp = 2\ndp = 4")), "plan.dp");
+    assert_eq!(
+        field_of(&SMALL.replace("global_batch = 16", "global_batch = 15")),
+        "plan.global_batch"
+    );
+    assert_eq!(field_of(&SMALL.replace("global_batch = 16", "")), "plan.global_batch");
+    assert_eq!(field_of(&SMALL.replace("pp = 2", "pp = 2\nzero_stage = 3")), "plan.zero_stage");
+    assert_eq!(field_of(&SMALL.replace("pp = 2", "pp = 2\nprecision = \"fp4\"")), "plan.precision");
+    assert_eq!(field_of(&SMALL.replace("pp = 2", "pp = 2\nschedule = \"zb\"")), "plan.schedule");
+    assert_eq!(
+        field_of(&SMALL.replace("pp = 2", "pp = 2\nplacement = \"tp-pp\"")),
+        "plan.placement"
+    );
+    // 32 layers over 3 stages.
+    let three = SMALL.replace("nodes = 1", "nodes = 3").replace("pp = 2", "pp = 3");
+    assert_eq!(field_of(&three), "plan.pp");
+    assert_eq!(field_of(&SMALL.replace("llama3-8b\"", "llama3-8b\"\nlayerz = 3")), "model.layerz");
+    assert_eq!(field_of(&SMALL.replace("llama3-8b", "llama9")), "model.preset");
+}
+
+#[test]
+fn unknown_keys_are_refused_with_their_name() {
+    for text in [
+        SMALL.replace("tp = 2", "tp = 2\ntpp = 2"),
+        SMALL.replace("[plan]", "colour = \"red\"\n[plan]"),
+        SMALL.replace("nodes = 1", "nodes = 1\nracks = 2"),
+    ] {
+        let e = parse(&text).unwrap_err();
+        let shown = e.to_string();
+        assert!(
+            ["tpp", "colour", "racks"].iter().any(|k| shown.contains(k)),
+            "error does not name the key: {shown}"
+        );
+    }
+}
+
+#[test]
+fn malformed_toml_is_an_error_not_a_panic() {
+    assert!(parse("[model\npreset=").is_err());
+    assert!(parse("").is_err());
+}
