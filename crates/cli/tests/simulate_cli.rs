@@ -60,10 +60,16 @@ fn a_missing_dataset_is_said_not_fatal() {
 }
 
 #[test]
-fn a_plan_that_does_not_fit_is_reported_not_refused() {
-    let v = json(&["simulate", "--json", &example("llama3-405b-16384xh100")]);
+fn a_plan_that_does_not_fit_is_reported_in_full_then_exits_2() {
+    let text = SMALL.replace("llama3-8b", "llama3-70b").replace("tp = 2", "tp = 8");
+    let path = scenario_file("too-big.toml", &text);
+    let out = astrolabe(&["simulate", "--json", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["fits_in_memory"], false);
     assert!(v["step_time_s"].as_f64().unwrap() > 0.0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("too-big.toml") && err.contains("`memory`"), "{err}");
 }
 
 #[test]

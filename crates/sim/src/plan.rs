@@ -91,6 +91,9 @@ pub struct Plan {
     pub comm_buffers_bytes: u64,
 }
 
+/// Largest accepted `global_batch` in sequences (about a billion; published runs use thousands).
+pub const MAX_GLOBAL_BATCH: u64 = 1 << 30;
+
 /// Default framework reserve: the CUDA context and cuBLAS/NCCL workspaces take about 1 GiB on
 /// Hopper, and PyTorch's caching allocator typically leaves another GiB fragmented. An
 /// assumption, not a measurement; override with `framework_reserve`.
@@ -119,12 +122,11 @@ impl PlanFile {
         }
         let dp = match self.dp {
             None => gpus / (tp * pp),
-            Some(dp) if dp * tp * pp == gpus => dp,
+            Some(dp) if dp.checked_mul(tp * pp) == Some(gpus) => dp,
             Some(dp) => {
                 let expected = format!(
-                    "tp·pp·dp equal to the cluster's {gpus} GPUs; got {tp}·{pp}·{dp} = {} \
-                     (omit dp to derive it)",
-                    tp * pp * dp
+                    "tp·pp·dp equal to the cluster's {gpus} GPUs; got {tp}·{pp}·{dp} \
+                     (omit dp to derive it)"
                 );
                 return Err(err("dp", expected));
             }
@@ -133,9 +135,10 @@ impl PlanFile {
         let global_batch = self
             .global_batch
             .ok_or_else(|| err("global_batch", "sequences per step (required)".into()))?;
-        if global_batch == 0 || global_batch % (micro_batch * dp) != 0 {
+        let batch_ok = (1..=MAX_GLOBAL_BATCH).contains(&global_batch);
+        if !batch_ok || global_batch % (micro_batch * dp) != 0 {
             let expected = format!(
-                "a positive multiple of micro_batch·dp ({}), got {global_batch}",
+                "a multiple of micro_batch·dp ({}) from 1 to {MAX_GLOBAL_BATCH}, got {global_batch}",
                 micro_batch * dp
             );
             return Err(err("global_batch", expected));

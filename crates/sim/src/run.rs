@@ -47,6 +47,7 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
         Mode::Representative => RankMode::Representative,
         Mode::PerRank => RankMode::PerRank { tp: plan.tp as usize, dp: plan.dp as usize },
     };
+    check_graph_size(&shape, rank_mode, origin)?;
     let step = build_step(&shape, &priced.costs, rank_mode);
     let timeline = run(&step.graph).map_err(|e| {
         InputError::new(origin, "plan", format!("a step graph that runs to completion ({e})"))
@@ -101,6 +102,29 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
         memory,
         reference: None,
     })
+}
+
+/// Largest step graph simulated, in tasks (about 20 GB of memory at ~200 bytes a task).
+pub const MAX_TASKS: u64 = 100_000_000;
+
+/// Refuses a step whose graph would not fit in memory, before building it. The estimate counts
+/// a compute and a TP task per layer and pass, which bounds the graph within a few percent.
+fn check_graph_size(shape: &StepShape, mode: RankMode, origin: &str) -> Result<(), InputError> {
+    let ranks = match mode {
+        RankMode::Representative => 1,
+        RankMode::PerRank { tp, dp } => (tp * dp) as u64,
+    };
+    let layers: u64 = shape.layers_per_vstage.iter().map(|&l| l as u64).sum();
+    let tasks =
+        (shape.micro_batches as u64).saturating_mul(layers).saturating_mul(4).saturating_mul(ranks);
+    if tasks > MAX_TASKS {
+        let expected = format!(
+            "a step of at most {MAX_TASKS} simulated tasks; this one needs about {tasks} \
+             (fewer micro-batches per step, or representative mode)"
+        );
+        return Err(InputError::new(origin, "plan.global_batch", expected));
+    }
+    Ok(())
 }
 
 /// The streams of the first simulated GPU of `stage` (named `stage{s}/dp0/tp0/...`).

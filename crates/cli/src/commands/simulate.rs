@@ -62,7 +62,8 @@ pub fn report(args: &Args) -> Result<(SimReport, Option<String>)> {
     Ok((report, note))
 }
 
-/// Runs the command.
+/// Runs the command. A plan that does not fit in memory is reported in full, then exits with an
+/// error (code 2) naming the memory.
 pub fn run(args: &Args) -> Result<()> {
     let (report, note) = report(args)?;
     if args.json {
@@ -72,6 +73,17 @@ pub fn run(args: &Args) -> Result<()> {
     }
     if let Some(note) = note {
         eprintln!("note: {note}");
+    }
+    if !report.fits_in_memory {
+        // The report is printed in full; the exit code still says the plan cannot run.
+        anyhow::bail!(
+            "{}: `memory`: a plan whose fullest GPU (stage {}) fits in {:.1} GB; it needs {:.1} GB \
+             (see the memory table; try recompute, more tp or pp, or zero_stage)",
+            report.scenario,
+            report.memory.worst_stage,
+            report.memory.capacity_bytes as f64 / 1e9,
+            report.memory_peak_bytes as f64 / 1e9
+        );
     }
     Ok(())
 }
