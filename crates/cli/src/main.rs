@@ -27,6 +27,8 @@ enum Command {
     Presets(commands::presets::Args),
     /// Compare collective predictions with the nccl-tests measurements of a dataset.
     NcclCheck(commands::nccl_check::Args),
+    /// Compare predictions with every published run of a dataset (training and collectives).
+    Validate(commands::validate::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Command::Collective(args) => commands::collective::run(&args),
         Command::Presets(args) => commands::presets::run(&args),
         Command::NcclCheck(args) => commands::nccl_check::run(&args),
+        Command::Validate(args) => commands::validate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

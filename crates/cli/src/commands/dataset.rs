@@ -7,13 +7,17 @@ use serde_json::Value;
 /// The dataset the commands read by default, relative to the repository root.
 pub const DEFAULT_DATASET: &str = "../shared/data/validation/dev.json";
 
-/// All entries of the dataset at `path`.
-pub fn entries(path: &str) -> Result<Vec<Value>> {
+/// The dataset at `path`, parsed; an error names the file.
+pub fn read(path: &str) -> Result<Value> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{path}: cannot read the dataset"))?;
-    let root: Value =
-        serde_json::from_str(&text).with_context(|| format!("{path}: not valid JSON"))?;
-    root.get("entries")
+    serde_json::from_str(&text).with_context(|| format!("{path}: not valid JSON"))
+}
+
+/// All entries of the dataset at `path`.
+pub fn entries(path: &str) -> Result<Vec<Value>> {
+    read(path)?
+        .get("entries")
         .and_then(Value::as_array)
         .cloned()
         .ok_or_else(|| anyhow!("{path}: `entries`: expected an array"))

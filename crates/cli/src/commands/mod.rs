@@ -2,7 +2,7 @@
 
 pub mod collective;
 pub mod dataset;
-pub mod nccl_cases;
 pub mod nccl_check;
 pub mod presets;
 pub mod simulate;
+pub mod validate;

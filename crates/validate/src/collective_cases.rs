@@ -1,4 +1,5 @@
-//! How each nccl-tests measurement of the development set maps to a collective run.
+//! How each nccl-tests measurement of the development set maps to a collective run (read by
+//! `astrolabe nccl-check` and `astrolabe validate` through [`crate::collective`]).
 //!
 //! The measured figures are read from the dataset at run time (by entry id and JSON pointer);
 //! this table only says how to build the scenario the measurement describes. Where a source

@@ -1,0 +1,113 @@
+use super::*;
+use serde_json::{json, Value};
+
+fn with<T>(v: Value, f: impl FnOnce(&Entry<'_>, &mut Assumptions) -> T) -> (T, Vec<Assumption>) {
+    let e = Entry::new(&v, 0, "d.json").unwrap();
+    let mut a = Assumptions::default();
+    let out = f(&e, &mut a);
+    (out, a.0)
+}
+
+#[test]
+fn frameworks_are_told_apart_by_framework_and_source() {
+    let fw = |v: Value| framework(&Entry::new(&v, 0, "d").unwrap()).unwrap();
+    assert_eq!(
+        fw(json!({"id": "a", "framework": "Megatron-Core r0.8.0"})),
+        Framework::MegatronCore
+    );
+    assert_eq!(fw(json!({"id": "b", "framework": "NeMo 24.07"})), Framework::NeMo);
+    let mlperf = json!({"id": "c", "source": "MLPerf Training v3.1, NVIDIA submission",
+                        "framework": "PyTorch NVIDIA Release 23.09"});
+    assert_eq!(fw(mlperf), Framework::NeMo);
+    assert_eq!(fw(json!({"id": "d", "framework": "Megatron-DeepSpeed"})), Framework::Classic);
+    assert_eq!(fw(json!({"id": "e"})), Framework::Classic);
+}
+
+#[test]
+fn parallel_sizes_come_from_the_notes_when_null() {
+    let v = json!({"id": "s", "tp": null, "pp": null,
+                   "notes": "the weak-scaling 177B row used TP8/PP6"});
+    let (sizes, a) = with(v, |e, a| parallel_sizes(e, a).unwrap());
+    assert_eq!(sizes, (8, 6));
+    assert_eq!(a[0].field, "plan.tp");
+    let (skip, _) = with(json!({"id": "t"}), |e, a| parallel_sizes(e, a).unwrap_err());
+    assert!(skip.0.contains("`tp` not stated"), "{}", skip.0);
+}
+
+#[test]
+fn unsupported_parallelism_is_a_skip_with_the_issue() {
+    let skip = |v: Value| unsupported_parallelism(&Entry::new(&v, 0, "d").unwrap()).unwrap_err().0;
+    assert!(skip(json!({"id": "a", "cp": 2}))
+        .starts_with("context parallelism not simulated yet (issue 6)"));
+    assert!(
+        skip(json!({"id": "b", "model": {"moe": {"experts": 8}}})).contains("mixture-of-experts")
+    );
+    assert!(skip(json!({"id": "c", "fsdp": true})).contains("FSDP"));
+    assert!(
+        unsupported_parallelism(&Entry::new(&json!({"id": "d", "cp": 1}), 0, "d").unwrap()).is_ok()
+    );
+}
+
+#[test]
+fn texts_are_read_by_their_first_word_or_number() {
+    let v = json!({"id": "r", "activation_recompute": "full (--checkpoint-activations)",
+                   "zero_stage": "distributed optimizer (ZeRO-1-like)",
+                   "vp": "interleaved (v not stated)",
+                   "precision": "mixed precision (fp16/bf16 not specified)"});
+    let (got, a) = with(v, |e, a| {
+        (
+            recompute(e, a).unwrap(),
+            zero_stage(e, Framework::Classic, a).unwrap(),
+            virtual_stages(e, a).unwrap(),
+            precision(e, a).unwrap(),
+        )
+    });
+    assert_eq!(got, ("full", 1, 1, "bf16"));
+    let fields: Vec<&str> = a.iter().map(|x| x.field.as_str()).collect();
+    assert_eq!(fields, ["plan.virtual_stages", "plan.precision"]);
+    let z3 = json!({"id": "z", "zero_stage": "3 (FSDP)"});
+    let (skip, _) = with(z3, |e, a| zero_stage(e, Framework::Classic, a).unwrap_err());
+    assert!(skip.0.contains("ZeRO-3"), "{}", skip.0);
+}
+
+#[test]
+fn nulls_follow_the_framework_of_the_time() {
+    let flags =
+        "Megatron-Core r0.8.0; --overlap-grad-reduce --overlap-param-gather --tp-comm-overlap";
+    let v = json!({"id": "n", "framework": flags});
+    let (got, _) = with(v, |e, a| {
+        let fw = framework(e).unwrap();
+        (
+            sequence_parallel(e, fw, 8, a).unwrap(),
+            zero_stage(e, fw, a).unwrap(),
+            overlaps(e, fw, a).unwrap(),
+            flash_attention(fw, a),
+        )
+    });
+    assert_eq!(got, (true, 1, [true, true, true], true));
+    let (got, _) = with(json!({"id": "o", "framework": "Megatron-LM"}), |e, a| {
+        let fw = framework(e).unwrap();
+        (
+            sequence_parallel(e, fw, 8, a).unwrap(),
+            zero_stage(e, fw, a).unwrap(),
+            overlaps(e, fw, a).unwrap(),
+        )
+    });
+    assert_eq!(got, (false, 0, [false, false, false]));
+}
+
+#[test]
+fn batch_rules() {
+    let v = json!({"id": "b", "global_batch_tokens": 4194304, "grad_accum_steps": 128});
+    let (got, a) = with(v, |e, a| {
+        let gb = global_batch(e, 2048, a).unwrap();
+        (gb, micro_batch(e, gb, 8, a).unwrap())
+    });
+    // 4,194,304 / 2048 = 2048 sequences; 2048 / (8 · 128) = 2 per micro-batch.
+    assert_eq!(got, (2048, 2));
+    assert_eq!(a.len(), 2);
+    let (mb, a) = with(json!({"id": "c"}), |e, a| micro_batch(e, 192, 48, a).unwrap());
+    assert_eq!((mb, a[0].value.as_str()), (1, "1"));
+    let (skip, _) = with(json!({"id": "d"}), |e, a| global_batch(e, 2048, a).unwrap_err());
+    assert_eq!(skip.0, "global batch not stated");
+}
