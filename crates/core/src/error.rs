@@ -17,6 +17,15 @@ pub struct InputError {
     pub expected: String,
 }
 
+/// `value` if it is an integer from 1 to `max`; otherwise an error naming `origin` and `field`.
+pub fn check_count(origin: &str, field: &str, value: u64, max: u64) -> Result<u64, InputError> {
+    if value == 0 || value > max {
+        let expected = format!("an integer from 1 to {max}, got {value}");
+        return Err(InputError::new(origin, field, expected));
+    }
+    Ok(value)
+}
+
 impl InputError {
     /// Builds an input error.
     pub fn new(
@@ -43,5 +52,13 @@ mod tests {
             e.to_string(),
             "cluster.toml: `dimensions[1].bandwidth_gb_per_s`: a positive number, got -3"
         );
+    }
+
+    #[test]
+    fn counts_outside_one_to_max_name_the_field() {
+        assert_eq!(check_count("f.toml", "tp", 8, 16), Ok(8));
+        let e = check_count("f.toml", "tp", 0, 16).unwrap_err();
+        assert_eq!(e.to_string(), "f.toml: `tp`: an integer from 1 to 16, got 0");
+        assert!(check_count("f.toml", "tp", 17, 16).is_err());
     }
 }

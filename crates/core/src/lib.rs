@@ -8,7 +8,7 @@ pub mod queue;
 pub mod time;
 pub mod units;
 
-pub use error::InputError;
+pub use error::{check_count, InputError};
 pub use queue::EventQueue;
 pub use time::TimeNs;
 pub use units::{parse_size_bytes, Bandwidth, FlopRate};

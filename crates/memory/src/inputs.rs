@@ -1,6 +1,6 @@
 //! The parallel plan as the memory accounting sees it, and its checks.
 
-use astrolabe_core::InputError;
+use astrolabe_core::{check_count, InputError};
 use astrolabe_model::{Recompute, TransformerModel};
 use serde::Serialize;
 
@@ -143,14 +143,8 @@ impl MemoryInputs {
             let expected = format!("a divisor of the model's layers ({layers}), got {pp}");
             return Err(error("pp", expected));
         }
-        if self.schedule != Schedule::Interleaved1F1B {
-            if v != 1 {
-                let expected = format!("1 unless the schedule is interleaved_1f1b, got {v}");
-                return Err(error("virtual_stages", expected));
-            }
-        } else if pp < 2 {
-            return Err(error("pp", "at least 2 with the interleaved_1f1b schedule, got 1"));
-        } else if v < 2 || layers % (pp * v) != 0 {
+        let interleaved = self.schedule == Schedule::Interleaved1F1B;
+        if interleaved && pp >= 2 && (v < 2 || layers % (pp * v) != 0) {
             let per_stage = layers / pp;
             let expected = format!(
                 "at least 2 and a divisor of the layers per stage ({per_stage}) with the \
@@ -158,6 +152,7 @@ impl MemoryInputs {
             );
             return Err(error("virtual_stages", expected));
         }
+        self.check_chunks()?;
         // Reached only by a model of 0 layers: no virtual stage may be empty.
         if layers < pp * v {
             let expected = format!("at most the model's layers ({layers}) in all, got {pp} × {v}");
@@ -235,10 +230,7 @@ impl MemoryInputs {
 
 /// An integer from 1 to `max`.
 fn check_range(field: &str, value: u64, max: u64) -> Result<(), InputError> {
-    if value == 0 || value > max {
-        return Err(error(field, format!("an integer from 1 to {max}, got {value}")));
-    }
-    Ok(())
+    check_count(ORIGIN, field, value, max).map(|_| ())
 }
 
 fn error(field: &str, expected: impl Into<String>) -> InputError {

@@ -1,6 +1,6 @@
 //! The shape of a dense decoder-only transformer, as read from a file or a preset, and its checks.
 
-use astrolabe_core::InputError;
+use astrolabe_core::{check_count, InputError};
 use serde::{Deserialize, Serialize};
 
 /// Largest accepted `layers`. With the other limits below, every count in this crate fits in a
@@ -128,10 +128,7 @@ impl TransformerModel {
             ("seq_len", self.seq_len, MAX_SEQ_LEN),
         ];
         for (field, value, max) in bounds {
-            if value == 0 || value > max {
-                let expected = format!("an integer from 1 to {max}, got {value}");
-                return Err(InputError::new(origin, field, expected));
-            }
+            check_count(origin, field, value, max)?;
         }
         if self.hidden % self.heads != 0 {
             let expected = format!("a divisor of hidden ({}), got {}", self.hidden, self.heads);

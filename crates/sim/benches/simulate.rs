@@ -7,8 +7,7 @@
 // criterion's group macro defines an undocumented public function.
 #![allow(missing_docs)]
 
-use astrolabe_core::InputError;
-use astrolabe_sim::{parse_scenario, simulate, Mode, Scenario};
+use astrolabe_sim::{no_cluster_files, parse_scenario, simulate, Mode, Scenario};
 use criterion::{criterion_group, Criterion};
 use std::fmt::Write;
 use std::hint::black_box;
@@ -23,14 +22,10 @@ const CASES: [(&str, &str, Mode); 4] = [
     ("per_rank", "gpt3-175b-1024xa100", Mode::PerRank),
 ];
 
-fn no_files(path: &str) -> Result<String, InputError> {
-    Err(InputError::new(path, "cluster.file", "no cluster files in the benchmarks"))
-}
-
 fn scenario(name: &str) -> Scenario {
     let path = format!("{}/../../examples/{name}.toml", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("the examples are in the repository");
-    parse_scenario(&text, &path, &no_files).expect("the examples are valid")
+    parse_scenario(&text, &path, &no_cluster_files).expect("the examples are valid")
 }
 
 fn representative(c: &mut Criterion) {

@@ -1,13 +1,9 @@
 use super::*;
-use crate::scenario::{parse_scenario, DEFAULT_SCENARIO};
+use crate::scenario::{no_cluster_files, parse_scenario, DEFAULT_SCENARIO};
 use crate::Scenario;
 
-fn no_files(path: &str) -> Result<String, InputError> {
-    Err(InputError::new(path, "file", "no files in this test"))
-}
-
 fn default_scenario() -> Scenario {
-    parse_scenario(DEFAULT_SCENARIO, "default", &no_files).unwrap()
+    parse_scenario(DEFAULT_SCENARIO, "default", &no_cluster_files).unwrap()
 }
 
 fn uses(priced: &Priced, purpose: Purpose) -> Vec<(CollectiveOp, u64, u32, usize)> {

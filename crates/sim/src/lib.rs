@@ -18,4 +18,6 @@ pub mod scenario;
 pub use plan::Plan;
 pub use report::SimReport;
 pub use run::{simulate, Mode};
-pub use scenario::{parse_scenario, Scenario, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME};
+pub use scenario::{
+    no_cluster_files, parse_scenario, Scenario, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME,
+};

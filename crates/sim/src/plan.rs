@@ -3,8 +3,9 @@
 
 use crate::placement::Axis;
 use astrolabe_core::units::parse_size_bytes;
-use astrolabe_core::InputError;
+use astrolabe_core::{check_count, InputError};
 use astrolabe_hardware::{Cluster, Precision};
+use astrolabe_memory::inputs::MAX_DEGREE;
 use astrolabe_memory::{MemoryInputs, Schedule};
 use astrolabe_model::{check_tensor_parallel, Recompute, TransformerModel};
 use serde::{Deserialize, Serialize};
@@ -115,8 +116,8 @@ impl PlanFile {
             InputError::new(origin, format!("plan.{field}"), expected)
         };
         let gpus = cluster.gpus() as u64;
-        let tp = positive(self.tp.unwrap_or(1), "tp", &err)?;
-        let pp = positive(self.pp.unwrap_or(1), "pp", &err)?;
+        let tp = check_count(origin, "plan.tp", self.tp.unwrap_or(1), MAX_DEGREE)?;
+        let pp = check_count(origin, "plan.pp", self.pp.unwrap_or(1), MAX_DEGREE)?;
         if gpus % (tp * pp) != 0 {
             return Err(err("tp", format!("tp·pp ({}) dividing the {gpus} GPUs", tp * pp)));
         }
@@ -131,7 +132,8 @@ impl PlanFile {
                 return Err(err("dp", expected));
             }
         };
-        let micro_batch = positive(self.micro_batch.unwrap_or(1), "micro_batch", &err)?;
+        let micro_batch =
+            check_count(origin, "plan.micro_batch", self.micro_batch.unwrap_or(1), MAX_DEGREE)?;
         let global_batch = self
             .global_batch
             .ok_or_else(|| err("global_batch", "sequences per step (required)".into()))?;
@@ -143,7 +145,12 @@ impl PlanFile {
             );
             return Err(err("global_batch", expected));
         }
-        let v = positive(self.virtual_stages.unwrap_or(1), "virtual_stages", &err)?;
+        let v = check_count(
+            origin,
+            "plan.virtual_stages",
+            self.virtual_stages.unwrap_or(1),
+            MAX_DEGREE,
+        )?;
         let schedule = match self.schedule.as_deref() {
             None if v > 1 => Schedule::Interleaved1F1B,
             None => Schedule::OneFOneB,
@@ -202,22 +209,9 @@ impl PlanFile {
         let named =
             |e: InputError| InputError::new(origin, format!("plan.{}", e.field), e.expected);
         check_tensor_parallel(model, micro_batch, tp, sequence_parallel).map_err(named)?;
-        plan.memory_inputs().layers_per_virtual_stage(model.layers).map_err(named)?;
         plan.memory_inputs().validate(model).map_err(named)?;
         Ok(plan)
     }
-}
-
-fn positive(
-    value: u64,
-    field: &str,
-    err: &impl Fn(&str, String) -> InputError,
-) -> Result<u64, InputError> {
-    const MAX: u64 = 1 << 20;
-    if value == 0 || value > MAX {
-        return Err(err(field, format!("an integer from 1 to {MAX}, got {value}")));
-    }
-    Ok(value)
 }
 
 fn parse_schedule(text: &str) -> Option<Schedule> {

@@ -1,12 +1,8 @@
 use super::*;
-use crate::scenario::{parse_scenario, DEFAULT_SCENARIO};
-
-fn no_files(path: &str) -> Result<String, InputError> {
-    Err(InputError::new(path, "file", "no files in this test"))
-}
+use crate::scenario::{no_cluster_files, parse_scenario, DEFAULT_SCENARIO};
 
 fn scenario(text: &str) -> Scenario {
-    parse_scenario(text, "t.toml", &no_files).unwrap()
+    parse_scenario(text, "t.toml", &no_cluster_files).unwrap()
 }
 
 const SMALL: &str = r#"

@@ -89,6 +89,12 @@ pub fn parse_scenario(
     })
 }
 
+/// A `cluster.file` reader for scenarios that must not name one (the built-in scenario, tests,
+/// benchmarks): every path is refused.
+pub fn no_cluster_files(path: &str) -> Result<String, InputError> {
+    Err(InputError::new(path, "cluster.file", "a scenario without cluster files here"))
+}
+
 fn toml_error(origin: &str, e: &toml::de::Error) -> InputError {
     let field = e.span().map(|s| format!("bytes {}..{}", s.start, s.end)).unwrap_or_default();
     InputError::new(origin, field, e.message().to_string())

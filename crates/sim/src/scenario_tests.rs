@@ -1,12 +1,8 @@
 use super::*;
 use astrolabe_memory::Schedule;
 
-fn no_files(path: &str) -> Result<String, InputError> {
-    Err(InputError::new(path, "file", "cannot read files in this test"))
-}
-
 fn parse(text: &str) -> Result<Scenario, InputError> {
-    parse_scenario(text, "s.toml", &no_files)
+    parse_scenario(text, "s.toml", &no_cluster_files)
 }
 
 const SMALL: &str = r#"

@@ -2,13 +2,8 @@
 //! panic. (A stand-in for a cargo-fuzz target: this machine has no nightly toolchain for
 //! libFuzzer.)
 
-use astrolabe_core::InputError;
-use astrolabe_sim::{parse_scenario, simulate, Mode};
+use astrolabe_sim::{no_cluster_files, parse_scenario, simulate, Mode};
 use proptest::prelude::*;
-
-fn no_files(path: &str) -> Result<String, InputError> {
-    Err(InputError::new(path, "cluster.file", "no files"))
-}
 
 const LINES: [&str; 24] = [
     "[model]\npreset = \"llama3-8b\"\n",
@@ -42,7 +37,7 @@ proptest! {
 
     #[test]
     fn arbitrary_text_never_panics(text in ".{0,300}") {
-        let _ = parse_scenario(&text, "fuzz.toml", &no_files);
+        let _ = parse_scenario(&text, "fuzz.toml", &no_cluster_files);
     }
 
     #[test]
@@ -50,7 +45,7 @@ proptest! {
         picks in proptest::collection::vec(0usize..LINES.len(), 0..16)
     ) {
         let text: String = picks.iter().map(|&i| LINES[i]).collect();
-        match parse_scenario(&text, "fuzz.toml", &no_files) {
+        match parse_scenario(&text, "fuzz.toml", &no_cluster_files) {
             Ok(sc) => {
                 if let Ok(r) = simulate(&sc, Mode::Representative) {
                     prop_assert!(r.step_time_s > 0.0);

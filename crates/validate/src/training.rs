@@ -7,7 +7,7 @@ use crate::model_map::Shape;
 use crate::rules::{self, Assumption, Assumptions};
 use crate::{cluster_map, model_map, Compared, Comparison, Skip};
 use astrolabe_core::InputError;
-use astrolabe_sim::{parse_scenario, simulate, Mode};
+use astrolabe_sim::{no_cluster_files, parse_scenario, simulate, Mode};
 use toml::{Table, Value};
 
 /// Most micro-batches per replica per step that an entry may ask for: the step graph grows with
@@ -114,10 +114,6 @@ pub fn compare(e: &Entry<'_>) -> Result<Compared, Skip> {
         assumptions: built.assumptions,
         fits_in_memory: Some(report.fits_in_memory),
     })
-}
-
-fn no_cluster_files(path: &str) -> Result<String, InputError> {
-    Err(InputError::new(path, "cluster.file", "no cluster files in a built scenario"))
 }
 
 /// A plan the simulator refuses: the reason names the scenario key at fault.

@@ -4,7 +4,8 @@ use crate::commands::dataset::{self, DEFAULT_DATASET};
 use anyhow::{Context, Result};
 use astrolabe_core::InputError;
 use astrolabe_sim::{
-    parse_scenario, simulate, Mode, Scenario, SimReport, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME,
+    no_cluster_files, parse_scenario, simulate, Mode, Scenario, SimReport, DEFAULT_SCENARIO,
+    DEFAULT_SCENARIO_NAME,
 };
 use std::path::Path;
 
@@ -40,10 +41,6 @@ pub fn load(scenario: Option<&str>) -> Result<Scenario> {
         })
     };
     Ok(parse_scenario(&text, path, &read)?)
-}
-
-fn no_cluster_files(path: &str) -> Result<String, InputError> {
-    Err(InputError::new(path, "cluster.file", "no cluster files in the built-in scenario"))
 }
 
 /// Simulates and attaches the published reference, if the scenario names one.
