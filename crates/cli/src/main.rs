@@ -29,6 +29,10 @@ enum Command {
     NcclCheck(commands::nccl_check::Args),
     /// Compare predictions with every published run of a dataset (training and collectives).
     Validate(commands::validate::Args),
+    /// Fit the kernel efficiencies of each GPU generation to a dataset's training runs.
+    Calibrate(commands::calibrate::Args),
+    /// Run ASTRA-sim inputs unchanged (Chakra traces, system JSON, network YAML).
+    Astra(commands::astra::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +43,8 @@ fn main() -> ExitCode {
         Command::Presets(args) => commands::presets::run(&args),
         Command::NcclCheck(args) => commands::nccl_check::run(&args),
         Command::Validate(args) => commands::validate::run(&args),
+        Command::Calibrate(args) => commands::calibrate::run(&args),
+        Command::Astra(args) => commands::astra::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@
 //! runs, else the optimizer if it runs, else exposed TP, PP or DP communication (in that order)
 //! if one of the GPU's collectives runs; an instant when the GPU does nothing is pipeline bubble
 //! before its last task ends and "other" after (waiting for slower stages to finish the step).
+//! The fixed per-step overhead follows the step graph and is added by the caller.
 
 use astrolabe_engine::{Category, Graph, StreamId, Timeline};
 use serde::Serialize;
@@ -26,6 +27,9 @@ pub struct BreakdownNs {
     pub optimizer: u64,
     /// Idle after the GPU's last task, until the step ends.
     pub other: u64,
+    /// The fixed per-step host overhead, after the step graph (the compute model's
+    /// `step_overhead_s`).
+    pub step_overhead: u64,
 }
 
 impl BreakdownNs {
@@ -38,6 +42,7 @@ impl BreakdownNs {
             + self.pipeline_bubble
             + self.optimizer
             + self.other
+            + self.step_overhead
     }
 
     /// Compute plus optimizer: the work that cannot hide behind anything.
@@ -63,6 +68,9 @@ pub struct Breakdown {
     pub optimizer_s: f64,
     /// Waiting for other stages after the GPU's last task.
     pub other_s: f64,
+    /// Fixed host work of every step (logging, loss and norm reductions, data loading) that the
+    /// step graph does not model; a calibrated constant of the compute model.
+    pub step_overhead_s: f64,
 }
 
 impl From<BreakdownNs> for Breakdown {
@@ -76,6 +84,7 @@ impl From<BreakdownNs> for Breakdown {
             pipeline_bubble_s: s(b.pipeline_bubble),
             optimizer_s: s(b.optimizer),
             other_s: s(b.other),
+            step_overhead_s: s(b.step_overhead),
         }
     }
 }
@@ -163,6 +172,7 @@ mod tests {
             optimizer: 30,
             other: 0,
             exposed_pp_comm: 0,
+            step_overhead: 0,
         };
         assert_eq!(b, expected);
         assert_eq!(b.total(), 280);

@@ -79,19 +79,21 @@ pub struct Priced {
     pub collectives: Vec<CollectiveUse>,
 }
 
-/// Prices the step of `plan` for `model` on `cluster`. `stage_params` is the most parameters any
+/// Prices the step of `plan` for `model` on `cluster` with the kernel efficiencies of
+/// `compute`; with TP overlap on, its `tp_overlap_fraction` of each layer's TP communication runs
+/// beside the layer and the rest after it. `stage_params` is the most parameters any
 /// GPU holds (the memory report's), which the optimizer step sweeps over (its `1/dp` share with
 /// the distributed optimizer); `origin` names the scenario in errors.
 pub fn price(
     model: &TransformerModel,
     cluster: &Cluster,
     plan: &Plan,
+    compute: &ComputeModel,
     stage_params: u64,
     origin: &str,
 ) -> Result<Priced, InputError> {
-    let compute = ComputeModel::for_gpu(&cluster.gpu);
-    let layer = LayerTimes::of(model, cluster, plan, &compute)?;
-    let head = head_times(model, cluster, plan, &compute)?;
+    let layer = LayerTimes::of(model, cluster, plan, compute)?;
+    let head = head_times(model, cluster, plan, compute)?;
     let collectives = collectives(model, cluster, plan, origin)?;
     let sum = |purpose: Purpose| -> f64 {
         collectives.iter().filter(|c| c.purpose == purpose).map(CollectiveUse::time_s).sum()
@@ -100,11 +102,14 @@ pub fn price(
     let embedding_bytes = tokens * model.hidden * ACTIVATION_BYTES * 2;
     let optimizer_params =
         if plan.zero_stage >= 1 { stage_params.div_ceil(plan.dp) } else { stage_params };
+    let hidden = if plan.overlap_tp_comm { compute.tp_overlap_fraction } else { 0.0 };
     let costs = StepCosts {
         layer_fwd_ns: ns(layer.forward_s),
         layer_bwd_ns: ns(layer.backward_s),
-        tp_fwd_ns: ns(sum(Purpose::TpForward)),
-        tp_bwd_ns: ns(sum(Purpose::TpBackward)),
+        tp_fwd_ns: ns(sum(Purpose::TpForward) * (1.0 - hidden)),
+        tp_bwd_ns: ns(sum(Purpose::TpBackward) * (1.0 - hidden)),
+        tp_fwd_beside_ns: ns(sum(Purpose::TpForward) * hidden),
+        tp_bwd_beside_ns: ns(sum(Purpose::TpBackward) * hidden),
         first_fwd_ns: ns(compute.memory_time_s(embedding_bytes, &cluster.gpu)),
         last_fwd_ns: ns(head.0),
         last_bwd_ns: ns(head.1),

@@ -8,6 +8,7 @@
 //! file a scenario may name.
 
 pub mod breakdown;
+pub mod compute_table;
 pub mod costs;
 pub mod placement;
 pub mod plan;

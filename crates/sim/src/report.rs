@@ -12,6 +12,7 @@ use crate::costs::{CollectiveUse, Purpose};
 use crate::plan::Plan;
 use crate::run::Mode;
 use astrolabe_collective::CollectiveOp;
+use astrolabe_compute::ComputeModel;
 use astrolabe_hardware::Cluster;
 use astrolabe_memory::MemoryReport;
 use astrolabe_model::TransformerModel;
@@ -69,6 +70,8 @@ pub struct SimReport {
     pub cluster: Cluster,
     /// The plan with every default filled in.
     pub plan: Plan,
+    /// The kernel efficiencies used (calibrated, with the scenario's `[compute]` overrides).
+    pub compute: ComputeModel,
     /// Memory per GPU for every pipeline stage.
     pub memory: MemoryReport,
     /// The published run this scenario names, when the caller found it.

@@ -130,6 +130,7 @@ fn time_breakdown(out: &mut String, r: &SimReport) {
         ("exposed DP communication", b.exposed_dp_comm_s),
         ("pipeline bubble", b.pipeline_bubble_s),
         ("optimizer step", b.optimizer_s),
+        ("fixed per-step overhead (host)", b.step_overhead_s),
         ("other (waiting for other stages)", b.other_s),
     ];
     for (name, s) in rows {

@@ -1,7 +1,7 @@
 //! Simulates a scenario: memory, prices, the step graph, the engine, the report.
 
 use crate::breakdown::{breakdown, BreakdownNs};
-use crate::costs::{price, CollectiveUse, Purpose};
+use crate::costs::{ns, price, CollectiveUse, Priced, Purpose};
 use crate::report::{CollectiveSummary, DimTraffic, SimReport};
 use crate::scenario::Scenario;
 use astrolabe_core::InputError;
@@ -24,25 +24,8 @@ pub enum Mode {
 pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError> {
     let (model, cluster, plan) = (&scenario.model, &scenario.cluster, &scenario.plan);
     let origin = scenario.name.as_str();
-    let inputs = plan.memory_inputs();
-    let memory = account(model, &inputs, cluster.gpu.hbm_bytes)?;
-    let most_params = memory.stages.iter().map(|s| s.params).max().unwrap_or(0);
-    let priced = price(model, cluster, plan, most_params, origin)?;
-    let layers = inputs.layers_per_virtual_stage(model.layers)?;
-    let shape = StepShape {
-        stages: plan.pp as usize,
-        chunks: plan.virtual_stages as usize,
-        layers_per_vstage: layers.iter().map(|&l| l as usize).collect(),
-        micro_batches: plan.micro_batches as usize,
-        schedule: match plan.schedule {
-            MemSchedule::GPipe => Schedule::Gpipe,
-            MemSchedule::OneFOneB => Schedule::OneFOneB,
-            MemSchedule::Interleaved1F1B => Schedule::Interleaved1F1B,
-        },
-        overlap_tp: plan.overlap_tp_comm,
-        overlap_grad_reduce: plan.overlap_grad_reduce,
-        param_gather: (plan.zero_stage >= 1).then_some(plan.overlap_param_gather),
-    };
+    let compute = &scenario.compute;
+    let StepInputs { memory, priced, layers, shape } = step_inputs(scenario)?;
     let rank_mode = match mode {
         Mode::Representative => RankMode::Representative,
         Mode::PerRank => RankMode::PerRank { tp: plan.tp as usize, dp: plan.dp as usize },
@@ -52,9 +35,14 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
     let timeline = run(&step.graph).map_err(|e| {
         InputError::new(origin, "plan", format!("a step graph that runs to completion ({e})"))
     })?;
-    let step_ns = timeline.makespan.0;
+    let graph_ns = timeline.makespan.0;
+    let overhead_ns = ns(compute.step_overhead_s);
+    let step_ns = graph_ns + overhead_ns;
     let stages: Vec<BreakdownNs> = (0..shape.stages)
-        .map(|s| breakdown(&step.graph, &timeline, &rank_streams(&step.graph, s), step_ns))
+        .map(|s| BreakdownNs {
+            step_overhead: overhead_ns,
+            ..breakdown(&step.graph, &timeline, &rank_streams(&step.graph, s), graph_ns)
+        })
         .collect();
     let critical =
         (0..stages.len()).fold(
@@ -99,9 +87,44 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
         model: model.clone(),
         cluster: cluster.clone(),
         plan: plan.clone(),
+        compute: *compute,
         memory,
         reference: None,
     })
+}
+
+/// What a step needs before its graph is built: the memory account, the prices, the layers
+/// of each virtual stage and the step's shape.
+pub(crate) struct StepInputs {
+    pub memory: astrolabe_memory::MemoryReport,
+    pub priced: Priced,
+    pub layers: Vec<u64>,
+    pub shape: StepShape,
+}
+
+/// Accounts memory, prices every piece and shapes the step of `scenario`.
+pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError> {
+    let (model, cluster, plan) = (&scenario.model, &scenario.cluster, &scenario.plan);
+    let origin = scenario.name.as_str();
+    let inputs = plan.memory_inputs();
+    let memory = account(model, &inputs, cluster.gpu.hbm_bytes)?;
+    let most_params = memory.stages.iter().map(|s| s.params).max().unwrap_or(0);
+    let priced = price(model, cluster, plan, &scenario.compute, most_params, origin)?;
+    let layers = inputs.layers_per_virtual_stage(model.layers)?;
+    let shape = StepShape {
+        stages: plan.pp as usize,
+        chunks: plan.virtual_stages as usize,
+        layers_per_vstage: layers.iter().map(|&l| l as usize).collect(),
+        micro_batches: plan.micro_batches as usize,
+        schedule: match plan.schedule {
+            MemSchedule::GPipe => Schedule::Gpipe,
+            MemSchedule::OneFOneB => Schedule::OneFOneB,
+            MemSchedule::Interleaved1F1B => Schedule::Interleaved1F1B,
+        },
+        overlap_grad_reduce: plan.overlap_grad_reduce,
+        param_gather: (plan.zero_stage >= 1).then_some(plan.overlap_param_gather),
+    };
+    Ok(StepInputs { memory, priced, layers, shape })
 }
 
 /// Largest step graph simulated, in tasks (about 20 GB of memory at ~200 bytes a task).
@@ -109,7 +132,11 @@ pub const MAX_TASKS: u64 = 100_000_000;
 
 /// Refuses a step whose graph would not fit in memory, before building it. The estimate counts
 /// a compute and a TP task per layer and pass, which bounds the graph within a few percent.
-fn check_graph_size(shape: &StepShape, mode: RankMode, origin: &str) -> Result<(), InputError> {
+pub(crate) fn check_graph_size(
+    shape: &StepShape,
+    mode: RankMode,
+    origin: &str,
+) -> Result<(), InputError> {
     let ranks = match mode {
         RankMode::Representative => 1,
         RankMode::PerRank { tp, dp } => (tp * dp) as u64,

@@ -26,6 +26,7 @@ fn sum_s(b: &crate::breakdown::Breakdown) -> f64 {
         + b.pipeline_bubble_s
         + b.optimizer_s
         + b.other_s
+        + b.step_overhead_s
 }
 
 #[test]
@@ -101,4 +102,19 @@ fn the_output_is_deterministic() {
     let a = simulate(&scenario(SMALL), Mode::Representative).unwrap();
     let b = simulate(&scenario(SMALL), Mode::Representative).unwrap();
     assert_eq!(a, b);
+}
+
+/// The fixed per-step overhead is added once, after the step graph, and shows in the
+/// breakdown: raising it by 0.25 s raises the step time by exactly 0.25 s.
+#[test]
+fn the_step_overhead_adds_to_the_step_once() {
+    let mut sc = scenario(SMALL);
+    sc.compute.step_overhead_s = 0.0;
+    let base = simulate(&sc, Mode::Representative).unwrap();
+    assert_eq!(base.breakdown.step_overhead_s, 0.0);
+    sc.compute.step_overhead_s = 0.25;
+    let r = simulate(&sc, Mode::Representative).unwrap();
+    assert!((r.step_time_s - base.step_time_s - 0.25).abs() < 1e-9);
+    assert!((r.breakdown.step_overhead_s - 0.25).abs() < 1e-12);
+    assert!((sum_s(&r.breakdown) - r.step_time_s).abs() < 1e-9);
 }

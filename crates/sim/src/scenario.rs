@@ -17,13 +17,18 @@
 //! micro_batch = 1
 //! global_batch = 512
 //!
+//! [compute]                 # optional: override a calibrated kernel efficiency
+//! gemm_fraction = 0.70
+//!
 //! [reference]               # optional: a published run to print beside the prediction
 //! dataset_id = "some-dev-json-id"
 //! ```
 //!
 //! Every table denies unknown keys; see `docs/scenarios.md` for every key and its default.
 
+use crate::compute_table::ComputeFile;
 use crate::plan::{Plan, PlanFile};
+use astrolabe_compute::ComputeModel;
 use astrolabe_core::InputError;
 use astrolabe_hardware::{parse_cluster_toml, Cluster};
 use astrolabe_model::{preset, TransformerModel};
@@ -47,6 +52,8 @@ pub struct Scenario {
     pub cluster: Cluster,
     /// The plan with every default filled in.
     pub plan: Plan,
+    /// Kernel efficiencies: the GPU generation's calibrated ones with `[compute]` applied.
+    pub compute: ComputeModel,
     /// A `dev.json` entry id of a published run of this setup, if any.
     pub reference: Option<String>,
 }
@@ -59,6 +66,7 @@ struct ScenarioFile {
     model: toml::Table,
     cluster: toml::Table,
     plan: PlanFile,
+    compute: Option<ComputeFile>,
     reference: Option<ReferenceFile>,
 }
 
@@ -79,12 +87,15 @@ pub fn parse_scenario(
     let model = model(file.model, origin)?;
     let cluster = cluster(file.cluster, origin, read_cluster_file)?;
     let plan = file.plan.resolve(&model, &cluster, origin)?;
+    let calibrated = ComputeModel::for_gpu(&cluster.gpu);
+    let compute = file.compute.unwrap_or_default().apply(calibrated, origin)?;
     Ok(Scenario {
         name: file.name.unwrap_or_else(|| origin.to_string()),
         description: file.description,
         model,
         cluster,
         plan,
+        compute,
         reference: file.reference.map(|r| r.dataset_id),
     })
 }

@@ -127,3 +127,28 @@ fn malformed_toml_is_an_error_not_a_panic() {
     assert!(parse("[model\npreset=").is_err());
     assert!(parse("").is_err());
 }
+
+#[test]
+fn the_compute_table_overrides_the_calibrated_efficiencies() {
+    let sc = parse(SMALL).unwrap();
+    assert_eq!(sc.compute, astrolabe_compute::ComputeModel::HOPPER);
+    let text = format!("{SMALL}[compute]\ngemm_fraction = 0.5\nstep_overhead_s = 0.0\n");
+    let sc = parse(&text).unwrap();
+    assert_eq!(sc.compute.gemm_fraction, 0.5);
+    assert_eq!(sc.compute.step_overhead_s, 0.0);
+    assert_eq!(
+        sc.compute.fp8_gemm_fraction,
+        astrolabe_compute::ComputeModel::HOPPER.fp8_gemm_fraction
+    );
+}
+
+#[test]
+fn a_bad_compute_value_or_key_is_refused_by_name() {
+    let e = parse(&format!("{SMALL}[compute]\ngemm_fraction = 1.5\n")).unwrap_err();
+    assert_eq!(e.field, "compute.gemm_fraction");
+    assert!(e.expected.contains("(0, 1]"), "{}", e.expected);
+    let e = parse(&format!("{SMALL}[compute]\nstep_overhead_s = -1.0\n")).unwrap_err();
+    assert_eq!(e.field, "compute.step_overhead_s");
+    let e = parse(&format!("{SMALL}[compute]\ngemm_efficiency = 0.5\n")).unwrap_err();
+    assert!(e.to_string().contains("gemm_efficiency"), "{e}");
+}

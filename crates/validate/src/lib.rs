@@ -16,16 +16,19 @@ pub mod cluster_map;
 pub mod collective;
 pub mod collective_cases;
 pub mod entry;
+pub mod fit;
 pub mod metrics;
 pub mod model_map;
 pub mod rules;
 pub mod summary;
 pub mod training;
 
+use astrolabe_compute::Generation;
 use astrolabe_core::InputError;
 use entry::Entry;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 pub use rules::Assumption;
 pub use summary::Summary;
@@ -86,6 +89,8 @@ pub struct Compared {
     pub assumptions: Vec<Assumption>,
     /// Whether the simulated plan fits in GPU memory (training only).
     pub fits_in_memory: Option<bool>,
+    /// The GPU generation whose kernel efficiencies priced it (training only).
+    pub generation: Option<Generation>,
 }
 
 /// An entry that was not compared.
@@ -108,9 +113,23 @@ pub struct Validation {
     pub summary: Summary,
 }
 
+/// `[compute]` tables to put in every training scenario whose GPU is of a generation: how the
+/// calibration ([`fit`]) tries other kernel efficiencies. Empty: the calibrated constants.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides(pub BTreeMap<Generation, toml::Table>);
+
 /// Compares every entry of `dataset` (the parsed file `origin`). Fails only when the dataset as
 /// a whole is unusable (no `entries` array); a bad entry is skipped with the reason.
 pub fn validate(dataset: &Value, origin: &str) -> Result<Validation, InputError> {
+    validate_with(dataset, origin, &Overrides::default())
+}
+
+/// [`validate`] with the kernel efficiencies of `overrides`.
+pub fn validate_with(
+    dataset: &Value,
+    origin: &str,
+    overrides: &Overrides,
+) -> Result<Validation, InputError> {
     let entries = dataset
         .get("entries")
         .and_then(Value::as_array)
@@ -119,7 +138,9 @@ pub fn validate(dataset: &Value, origin: &str) -> Result<Validation, InputError>
     let (mut compared, mut skipped) = (Vec::new(), Vec::new());
     for (i, value) in entries.iter().enumerate() {
         let result = Entry::new(value, i, origin).map_err(|e| (format!("entries[{i}]"), e.into()));
-        match result.and_then(|e| compare(&e, &rows, &row_skips).map_err(|s| (e.id.clone(), s))) {
+        let run =
+            |e: Entry<'_>| compare(&e, &rows, &row_skips, overrides).map_err(|s| (e.id.clone(), s));
+        match result.and_then(run) {
             Ok(c) => compared.push(c),
             Err((id, Skip(reason))) => skipped.push(Skipped { id, reason }),
         }
@@ -139,16 +160,17 @@ pub fn scenario_of(dataset: &Value, origin: &str, id: &str) -> Result<training::
     let Some((i, value)) = found else {
         return Err(Skip(format!("{origin}: no entry with id `{id}`")));
     };
-    training::scenario(&Entry::new(value, i, origin)?)
+    training::scenario(&Entry::new(value, i, origin)?, &Overrides::default())
 }
 
 fn compare(
     e: &Entry<'_>,
     rows: &[collective::CollectiveRow],
     row_skips: &[(String, String)],
+    overrides: &Overrides,
 ) -> Result<Compared, Skip> {
     match e.text("kind")? {
-        Some("training") => training::compare(e),
+        Some("training") => training::compare(e, overrides),
         Some("collective") => collective_entry(e, rows, row_skips),
         Some(other) => Err(Skip(format!(
             "kind `{other}`: not a whole training step or a collective measurement"
@@ -191,5 +213,6 @@ fn collective_entry(
         others: others.map(|(_, r)| as_comparison(r)).collect(),
         assumptions: Vec::new(),
         fits_in_memory: None,
+        generation: None,
     })
 }

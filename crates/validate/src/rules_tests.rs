@@ -111,3 +111,36 @@ fn batch_rules() {
     let (skip, _) = with(json!({"id": "d"}), |e, a| global_batch(e, 2048, a).unwrap_err());
     assert_eq!(skip.0, "global batch not stated");
 }
+
+#[test]
+fn line_rates_are_read_from_network_descriptions() {
+    use crate::cluster_map::line_rate_gbit;
+    let hdr = "8x NVIDIA Mellanox 200 Gb/s HDR InfiniBand HCAs per node (+2 for storage)";
+    assert_eq!(line_rate_gbit(hdr), Some(200.0));
+    let mlperf = "Storage: 2x ConnectX-7 IB NDR 400Gb/s, Compute: 8x ConnectX-7 IB NDR 800Gb/s";
+    assert_eq!(line_rate_gbit(mlperf), Some(800.0), "the compute part wins");
+    let azure = "1x Ethernet 100Gb/Sec, 8x NVIDIA Quantum-2 CX7 InfiniBand (400Gb/s)";
+    assert_eq!(line_rate_gbit(azure), Some(100.0), "first rate named without a compute part");
+    let opa = "Omni-Path Architecture (OPA), 4 OmniPath links per node";
+    assert_eq!(line_rate_gbit(opa), Some(100.0));
+    assert_eq!(line_rate_gbit("a fat tree"), None);
+}
+
+/// BLOOM's 4 × 100 Gb/s Omni-Path links per 8-GPU node are 50 Gb/s per GPU, not the preset's
+/// 200: the cluster is spelled out with that bandwidth. Selene's 8 × 200 Gb/s matches the preset.
+#[test]
+fn stated_nics_replace_the_presets_inter_node_bandwidth() {
+    use crate::cluster_map::cluster_table;
+    let bloom = json!({"id": "b", "gpu_type": "A100 80GB", "gpu_count": 384, "nics_per_node": 4,
+        "inter_node_network": "Omni-Path Architecture (OPA), 4 OmniPath links per node"});
+    let (chosen, a) = with(bloom, |e, a| cluster_table(e, a).unwrap());
+    let network = chosen.table["network"].as_array().unwrap();
+    assert_eq!(network[1]["fabric"].as_str(), Some("ib-hdr"));
+    assert_eq!(network[1]["size"].as_integer(), Some(48));
+    assert_eq!(network[1]["bandwidth_gbit_per_s"].as_float(), Some(50.0));
+    assert!(a.iter().any(|x| x.field == "cluster.network" && x.rule == "stated NICs"));
+    let selene = json!({"id": "s", "gpu_type": "A100-SXM4-80GB", "gpu_count": 64,
+        "nics_per_node": 8, "inter_node_network": "8x 200 Gb/s HDR InfiniBand HCAs per node"});
+    let (chosen, _) = with(selene, |e, a| cluster_table(e, a).unwrap());
+    assert_eq!(chosen.table["preset"].as_str(), Some("dgx-a100-superpod"));
+}

@@ -5,7 +5,8 @@ use crate::entry::Entry;
 use crate::metrics::{measured, Outcome};
 use crate::model_map::Shape;
 use crate::rules::{self, Assumption, Assumptions};
-use crate::{cluster_map, model_map, Compared, Comparison, Skip};
+use crate::{cluster_map, model_map, Compared, Comparison, Overrides, Skip};
+use astrolabe_compute::Generation;
 use astrolabe_core::InputError;
 use astrolabe_sim::{no_cluster_files, parse_scenario, simulate, Mode};
 use toml::{Table, Value};
@@ -23,19 +24,23 @@ pub struct Built {
     pub assumptions: Vec<Assumption>,
 }
 
-/// The scenario of training entry `e`, or why it cannot be built.
-pub fn scenario(e: &Entry<'_>) -> Result<Built, Skip> {
+/// The scenario of training entry `e`, or why it cannot be built; `overrides` holds `[compute]`
+/// tables by GPU generation (empty but for calibration).
+pub fn scenario(e: &Entry<'_>, overrides: &Overrides) -> Result<Built, Skip> {
     rules::unsupported_parallelism(e)?;
     let fw = rules::framework(e)?;
     let mut a = Assumptions::default();
     let (model, shape) = model_map::model_table(e, &mut a)?;
-    let (cluster, gpus) = cluster_map::cluster_table(e, &mut a)?;
-    let plan = plan_table(e, fw, gpus, shape, &mut a)?;
+    let cluster = cluster_map::cluster_table(e, &mut a)?;
+    let plan = plan_table(e, fw, cluster.gpus, shape, &mut a)?;
     let mut root = Table::new();
     root.insert("name".into(), Value::String(e.id.clone()));
     root.insert("model".into(), Value::Table(model));
-    root.insert("cluster".into(), Value::Table(cluster));
+    root.insert("cluster".into(), Value::Table(cluster.table));
     root.insert("plan".into(), Value::Table(plan));
+    if let Some(compute) = overrides.0.get(&Generation::of(cluster.gpu)) {
+        root.insert("compute".into(), Value::Table(compute.clone()));
+    }
     let toml = toml::to_string(&root).map_err(|err| Skip(format!("scenario TOML: {err}")))?;
     Ok(Built { toml, assumptions: a.0 })
 }
@@ -93,9 +98,9 @@ fn plan_table(
 }
 
 /// Simulates training entry `e` and compares every figure it gives; the first is the primary.
-pub fn compare(e: &Entry<'_>) -> Result<Compared, Skip> {
+pub fn compare(e: &Entry<'_>, overrides: &Overrides) -> Result<Compared, Skip> {
     let wanted = measured(e)?;
-    let built = scenario(e)?;
+    let built = scenario(e, overrides)?;
     let origin = format!("{}: scenario built from entry `{}`", e.origin(), e.id);
     let scenario = parse_scenario(&built.toml, &origin, &no_cluster_files).map_err(plan_skip)?;
     let report = simulate(&scenario, Mode::Representative).map_err(plan_skip)?;
@@ -113,6 +118,7 @@ pub fn compare(e: &Entry<'_>) -> Result<Compared, Skip> {
         others: comparisons.collect(),
         assumptions: built.assumptions,
         fits_in_memory: Some(report.fits_in_memory),
+        generation: Some(report.compute.generation),
     })
 }
 

@@ -1,8 +1,8 @@
 //! One training step of a pipeline of transformer layers, as an execution graph.
 //!
 //! Per stage and model chunk, each pass expands into one task per layer on the compute stream,
-//! each followed by that layer's tensor-parallel collectives (on the compute stream, or beside the
-//! layer on a TP stream when overlapped). A forward pass ends with a send of its activations on
+//! each followed by the exposed part of that layer's tensor-parallel collectives (on the compute
+//! stream) while the overlapped part runs beside the layer on a TP stream. A forward pass ends with a send of its activations on
 //! the pipeline stream; the next virtual stage's pass waits for it (backward: the reverse).
 //! Data-parallel gradient reduction runs per layer on the DP stream once the layer's last backward
 //! is done (or after the whole backward without overlap); the optimizer follows; with ZeRO-1 the
@@ -33,8 +33,6 @@ pub struct StepShape {
     pub micro_batches: usize,
     /// The schedule.
     pub schedule: Schedule,
-    /// Run TP collectives beside the layer's compute.
-    pub overlap_tp: bool,
     /// Reduce each layer's gradients as soon as its last backward is done.
     pub overlap_grad_reduce: bool,
     /// ZeRO-1: gather updated parameters; overlapped with the forward when true.
@@ -48,10 +46,16 @@ pub struct StepCosts {
     pub layer_fwd_ns: u64,
     /// Backward of one layer (with any recomputation).
     pub layer_bwd_ns: u64,
-    /// Tensor-parallel communication of one layer's forward.
+    /// Tensor-parallel communication of one layer's forward that the layer waits for (run on
+    /// the compute stream after it).
     pub tp_fwd_ns: u64,
-    /// Tensor-parallel communication of one layer's backward.
+    /// Same for the layer's backward.
     pub tp_bwd_ns: u64,
+    /// Tensor-parallel communication of one layer's forward that runs beside it, on the TP
+    /// stream (the overlapped share); the next layer waits for both.
+    pub tp_fwd_beside_ns: u64,
+    /// Same for the layer's backward.
+    pub tp_bwd_beside_ns: u64,
     /// Extra forward work on the first stage (embedding) per micro-batch.
     pub first_fwd_ns: u64,
     /// Extra forward work on the last stage (logits, loss) per micro-batch.

@@ -59,21 +59,32 @@ impl Builder<'_> {
             let label = format!("s{s} {dir} mb{mb} L{layer}");
             let compute =
                 self.g.push(label.clone(), rank.compute, ns, deps.clone(), Category::Compute);
-            let tp_ns = if fwd { c.tp_fwd_ns } else { c.tp_bwd_ns };
             prev = vec![compute];
-            if tp_ns > 0 {
+            let (serial_ns, beside_ns) = if fwd {
+                (c.tp_fwd_ns, c.tp_fwd_beside_ns)
+            } else {
+                (c.tp_bwd_ns, c.tp_bwd_beside_ns)
+            };
+            if serial_ns > 0 {
                 let key = format!("tp s{s} d{d_idx} {dir} mb{mb} L{layer}");
-                let (stream, tdeps) = if self.shape.overlap_tp {
-                    (rank.tp, deps)
-                } else {
-                    (rank.compute, vec![compute])
-                };
                 let t = self.collective(
                     tp_shared.then_some(key),
                     format!("{label} tp"),
-                    stream,
-                    tp_ns,
-                    tdeps,
+                    rank.compute,
+                    serial_ns,
+                    vec![compute],
+                    Category::TpComm,
+                );
+                prev = vec![t];
+            }
+            if beside_ns > 0 {
+                let key = format!("tp-beside s{s} d{d_idx} {dir} mb{mb} L{layer}");
+                let t = self.collective(
+                    tp_shared.then_some(key),
+                    format!("{label} tp beside"),
+                    rank.tp,
+                    beside_ns,
+                    deps,
                     Category::TpComm,
                 );
                 prev.push(t);

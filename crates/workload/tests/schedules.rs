@@ -10,7 +10,6 @@ fn shape(schedule: Schedule, stages: usize, chunks: usize, micro_batches: usize)
         layers_per_vstage: vec![2; stages * chunks],
         micro_batches,
         schedule,
-        overlap_tp: false,
         overlap_grad_reduce: true,
         param_gather: None,
     }
@@ -19,6 +18,17 @@ fn shape(schedule: Schedule, stages: usize, chunks: usize, micro_batches: usize)
 /// Compute only: forward 100 ns and backward 200 ns per layer, everything else free.
 fn compute_only() -> StepCosts {
     StepCosts { layer_fwd_ns: 100, layer_bwd_ns: 200, ..Default::default() }
+}
+
+/// Half of each layer's TP communication moved beside the layer (a partial TP overlap).
+fn half_beside(c: StepCosts) -> StepCosts {
+    StepCosts {
+        tp_fwd_ns: c.tp_fwd_ns / 2,
+        tp_fwd_beside_ns: c.tp_fwd_ns - c.tp_fwd_ns / 2,
+        tp_bwd_ns: c.tp_bwd_ns / 2,
+        tp_bwd_beside_ns: c.tp_bwd_ns - c.tp_bwd_ns / 2,
+        ..c
+    }
 }
 
 fn step_ns(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> u64 {
@@ -70,14 +80,15 @@ fn per_rank_and_representative_modes_agree() {
         dp_extra_ns: 1200,
         gather_layer_ns: 450,
         optimizer_ns: 3000,
+        ..Default::default()
     };
     for schedule in [Schedule::Gpipe, Schedule::OneFOneB, Schedule::Interleaved1F1B] {
         for overlap in [false, true] {
             let chunks = if schedule == Schedule::Interleaved1F1B { 2 } else { 1 };
             let mut s = shape(schedule, 4, chunks, 8);
-            s.overlap_tp = overlap;
             s.overlap_grad_reduce = overlap;
             s.param_gather = Some(overlap);
+            let costs = if overlap { half_beside(costs) } else { costs };
             let rep = step_ns(&s, &costs, RankMode::Representative);
             let all = step_ns(&s, &costs, RankMode::PerRank { tp: 2, dp: 4 });
             assert_eq!(rep, all, "{schedule:?} overlap={overlap}");
@@ -162,6 +173,7 @@ fn uneven_layers_per_rank_and_representative_modes_agree() {
         dp_extra_ns: 1200,
         gather_layer_ns: 450,
         optimizer_ns: 3000,
+        ..Default::default()
     };
     let cases = [
         (Schedule::OneFOneB, 1, vec![1, 2, 2, 1]),
@@ -171,9 +183,9 @@ fn uneven_layers_per_rank_and_representative_modes_agree() {
         for overlap in [false, true] {
             let mut s = shape(schedule, 4, chunks, 8);
             s.layers_per_vstage = layout.clone();
-            s.overlap_tp = overlap;
             s.overlap_grad_reduce = overlap;
             s.param_gather = Some(overlap);
+            let costs = if overlap { half_beside(costs) } else { costs };
             let rep = step_ns(&s, &costs, RankMode::Representative);
             let all = step_ns(&s, &costs, RankMode::PerRank { tp: 2, dp: 4 });
             assert_eq!(rep, all, "{schedule:?} overlap={overlap}");
@@ -207,4 +219,24 @@ fn uneven_layers_are_numbered_by_prefix_sums() {
     for (stage, layers) in expected.into_iter().enumerate() {
         assert_eq!(layers_of(stage), layers, "stage {stage}");
     }
+}
+
+/// One stage, one micro-batch, one layer: forward 100 ns, backward 200 ns. TP forward 60 ns of
+/// which 40 beside the layer, backward 90 of which 50 beside: the forward takes
+/// max(100, 40) + 20 = 120 ns and the backward max(200, 50) + 40 = 240 ns; with the beside part
+/// longer than the layer (forward 150 beside, 0 serial) the layer waits for it: 150 ns.
+#[test]
+fn tp_communication_beside_the_layer_hides_up_to_the_layer_time() {
+    let mut s = shape(Schedule::OneFOneB, 1, 1, 1);
+    s.layers_per_vstage = vec![1];
+    let costs = StepCosts {
+        tp_fwd_ns: 20,
+        tp_fwd_beside_ns: 40,
+        tp_bwd_ns: 40,
+        tp_bwd_beside_ns: 50,
+        ..compute_only()
+    };
+    assert_eq!(step_ns(&s, &costs, RankMode::Representative), 120 + 240);
+    let long = StepCosts { tp_fwd_ns: 0, tp_fwd_beside_ns: 150, ..costs };
+    assert_eq!(step_ns(&s, &long, RankMode::Representative), 150 + 240);
 }

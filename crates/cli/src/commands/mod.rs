@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod astra;
+pub mod calibrate;
 pub mod collective;
 pub mod dataset;
 pub mod nccl_check;

@@ -1,0 +1,124 @@
+//! Whole runs on small in-memory traces: overlap, exposed communication, send/recv, errors.
+
+use super::*;
+use crate::network::parse_network;
+use crate::system::parse_system;
+use astrolabe_chakra::{Attr, CollectiveCommType, GlobalMetadata, Node, NodeType, Trace};
+
+fn config(npus: u64) -> Config {
+    let sys = r#"{"endpoint-delay": 10, "preferred-dataset-splits": 1, "local-mem-bw": 1000,
+        "all-reduce-implementation": ["ring"]}"#;
+    let net = format!(
+        "topology: [ FullyConnected ]\nnpus_count: [ {npus} ]\nbandwidth: [ 1 ]\nlatency: [ 100 ]"
+    );
+    Config {
+        system: parse_system(sys, "s.json").unwrap().0,
+        system_origin: "s.json".into(),
+        network: parse_network(&net, "n.yml").unwrap(),
+        remote_memory: RemoteMemory::None,
+        comm_groups: None,
+    }
+}
+
+fn node(id: u64, t: NodeType, deps: &[u64], attrs: Vec<astrolabe_chakra::AttributeProto>) -> Node {
+    let mut n = Node::new(id, format!("n{id}"), t);
+    n.data_deps = deps.to_vec();
+    n.attr = attrs;
+    n
+}
+
+fn comp(id: u64, micros: u64, deps: &[u64]) -> Node {
+    let mut n = node(id, NodeType::Comp, deps, vec![]);
+    n.duration_micros = micros;
+    n
+}
+
+fn all_reduce(id: u64, bytes: u64, deps: &[u64]) -> Node {
+    node(
+        id,
+        NodeType::CommColl,
+        deps,
+        vec![Attr::comm_type(CollectiveCommType::AllReduce), Attr::u64("comm_size", bytes)],
+    )
+}
+
+fn p2p(id: u64, t: NodeType, peer: (&str, u64), bytes: u64, deps: &[u64]) -> Node {
+    node(
+        id,
+        t,
+        deps,
+        vec![Attr::u64(peer.0, peer.1), Attr::u64("comm_size", bytes), Attr::u64("comm_tag", 7)],
+    )
+}
+
+fn traces(nodes: Vec<Vec<Node>>) -> Vec<RankTrace> {
+    let metadata = GlobalMetadata { version: "0.0.4".into(), attr: vec![] };
+    nodes
+        .into_iter()
+        .enumerate()
+        .map(|(r, nodes)| RankTrace {
+            origin: format!("w.{r}.et"),
+            trace: Trace { metadata: metadata.clone(), nodes },
+        })
+        .collect()
+}
+
+fn sim(npus: u64, nodes: Vec<Vec<Node>>) -> Result<AstraReport, String> {
+    simulate(&config(npus), &traces(nodes), None, Backend::CongestionUnaware, "w")
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn collective_overlaps_independent_compute() {
+    // All-reduce of 2000 B over 2 ranks: 2 messages of 1000 B, ⌊100 + 1000/1.0737⌋ = 1031 ns;
+    // 2·1031 + 3·10 + 3·⌊1⌋ = 2095 ns.
+    let r = sim(
+        2,
+        vec![
+            vec![comp(0, 1, &[]), all_reduce(1, 2000, &[]), comp(2, 2, &[1])],
+            vec![all_reduce(5, 2000, &[])],
+        ],
+    )
+    .unwrap();
+    assert_eq!(r.ranks[0], RankResult { rank: 0, finish_ns: 2095 + 2000, exposed_comm_ns: 1095 });
+    assert_eq!(r.ranks[1], RankResult { rank: 1, finish_ns: 2095, exposed_comm_ns: 2095 });
+    assert_eq!((r.max_finish_ns, r.min_finish_ns), (4095, 2095));
+}
+
+#[test]
+fn receive_waits_for_the_matching_send() {
+    // 1000 B over one fully-connected hop: ⌊100 + 931.3⌋ = 1031 ns, no endpoint delay.
+    let r = sim(
+        2,
+        vec![
+            vec![comp(0, 3, &[]), p2p(1, NodeType::CommSend, ("comm_dst", 1), 1000, &[0])],
+            vec![p2p(0, NodeType::CommRecv, ("comm_src", 0), 1000, &[]), comp(1, 1, &[0])],
+        ],
+    )
+    .unwrap();
+    assert_eq!(r.ranks[0].finish_ns, 3000 + 1031);
+    assert_eq!(r.ranks[1].finish_ns, 3000 + 1031 + 1000);
+    assert_eq!(r.ranks[1].exposed_comm_ns, 0);
+}
+
+#[test]
+fn unmatched_or_inconsistent_communication_is_an_error() {
+    let recv = || p2p(0, NodeType::CommRecv, ("comm_src", 0), 8, &[]);
+    let err = sim(2, vec![vec![], vec![recv()]]).unwrap_err();
+    assert!(err.contains("1 receives, 0 sends"), "{err}");
+    let err = sim(2, vec![vec![all_reduce(0, 8, &[])], vec![]]).unwrap_err();
+    assert!(err.contains("1 of 2 did"), "{err}");
+    let err = sim(2, vec![vec![all_reduce(0, 8, &[])], vec![all_reduce(0, 16, &[])]]).unwrap_err();
+    assert!(err.contains("the same collective and comm_size"), "{err}");
+    let err = sim(3, vec![vec![]]).unwrap_err();
+    assert!(err.contains("one trace per NPU of the network (3), found 1"), "{err}");
+    let mem = node(0, NodeType::MemLoad, &[], vec![Attr::u64("tensor_size", 8)]);
+    let err = sim(2, vec![vec![mem], vec![]]).unwrap_err();
+    assert!(err.contains("NO_MEMORY_EXPANSION"), "{err}");
+}
+
+#[test]
+fn interval_helpers() {
+    assert_eq!(union(vec![(5, 9), (0, 2), (1, 3), (9, 9)]), vec![(0, 3), (5, 9)]);
+    assert_eq!(overlap_ns(&[(0, 3), (5, 9)], &[(2, 6)]), 2);
+}
