@@ -190,7 +190,11 @@ impl<'a> Builder<'a> {
         label: String,
     ) -> Result<TaskId, AstraError> {
         let kind = node::coll_kind(n, origin)?;
-        let bytes = node::require(n, "comm_size", origin)?;
+        // A barrier moves no data: its `comm_size` may be absent.
+        let bytes = match kind {
+            Some(_) => node::require(n, "comm_size", origin)?,
+            None => node::optional(n, "comm_size", origin)?.unwrap_or(0),
+        };
         if let (Some(custom), Some(crate::collective::CollKind::AllReduce)) = (self.custom, kind) {
             if !top {
                 return Err(input(

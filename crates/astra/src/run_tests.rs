@@ -122,3 +122,17 @@ fn interval_helpers() {
     assert_eq!(union(vec![(5, 9), (0, 2), (1, 3), (9, 9)]), vec![(0, 3), (5, 9)]);
     assert_eq!(overlap_ns(&[(0, 3), (5, 9)], &[(2, 6)]), 2);
 }
+
+/// ASTRA-sim aborts on METADATA nodes and BARRIER collectives; here a METADATA node takes no
+/// time and a BARRIER is a zero-length rendezvous: rank 0 waits at it for rank 1's 3 µs of
+/// compute, then both compute 2 µs, so both finish at 5,000 ns.
+#[test]
+fn metadata_nodes_and_barriers_run() {
+    let barrier = |id: u64, deps: &[u64]| {
+        node(id, NodeType::CommColl, deps, vec![Attr::comm_type(CollectiveCommType::Barrier)])
+    };
+    let rank0 = vec![node(0, NodeType::Metadata, &[], vec![]), barrier(1, &[0]), comp(2, 2, &[1])];
+    let rank1 = vec![comp(0, 3, &[]), barrier(1, &[0]), comp(2, 2, &[1])];
+    let r = sim(2, vec![rank0, rank1]).unwrap();
+    assert_eq!((r.ranks[0].finish_ns, r.ranks[1].finish_ns), (5000, 5000));
+}

@@ -33,6 +33,8 @@ enum Command {
     Calibrate(commands::calibrate::Args),
     /// Run ASTRA-sim inputs unchanged (Chakra traces, system JSON, network YAML).
     Astra(commands::astra::Args),
+    /// Write one training step of a scenario as Chakra traces with ASTRA-sim system and network files.
+    ExportChakra(commands::export_chakra::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Calibrate(args) => commands::calibrate::run(&args),
         Command::Astra(args) => commands::astra::run(&args),
+        Command::ExportChakra(args) => commands::export_chakra::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

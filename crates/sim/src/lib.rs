@@ -10,6 +10,7 @@
 pub mod breakdown;
 pub mod compute_table;
 pub mod costs;
+pub mod export;
 pub mod placement;
 pub mod plan;
 pub mod report;

@@ -4,6 +4,7 @@ pub mod astra;
 pub mod calibrate;
 pub mod collective;
 pub mod dataset;
+pub mod export_chakra;
 pub mod nccl_check;
 pub mod presets;
 pub mod simulate;
