@@ -8,6 +8,7 @@
 //! ranks is then 2(p−1)·⌊L + (C/p)/B⌋ + (2p−1)·ed + (p−1)·3·⌊(C/p)/M⌋.
 
 use crate::error::{input, AstraError};
+use crate::flow_backend::FlowTimer;
 use crate::network::{Dim, Network};
 use crate::system::{Algorithm, CollectiveOptimization, SystemConfig};
 use serde::Serialize;
@@ -32,7 +33,9 @@ pub enum CollKind {
 pub enum Backend {
     /// Every message gets full bandwidth; hops × latency + bytes / bandwidth.
     CongestionUnaware,
-    /// Store and forward on each link (1-D networks only; link queueing is not modelled yet).
+    /// On 1-D networks, ASTRA-sim's: store and forward on each link (link queueing is not
+    /// modelled yet). On multi-dimensional networks, which ASTRA-sim's refuses, Astrolabe's
+    /// flow-level model ([`crate::flow_backend`]).
     CongestionAware,
 }
 
@@ -57,6 +60,8 @@ pub struct Ctx<'a> {
     pub system_origin: &'a str,
     /// The backend.
     pub backend: Backend,
+    /// The flow-level timer, for the congestion-aware backend on a multi-dimensional network.
+    pub flow: Option<&'a FlowTimer>,
 }
 
 /// One phase of one chunk: an operation on one dimension over `data_bytes` per rank (for
@@ -170,6 +175,9 @@ impl Ctx<'_> {
             _ => size_bytes,
         };
         let splits = self.system.preferred_dataset_splits;
+        if let (Backend::CongestionAware, Some(flow)) = (self.backend, self.flow) {
+            return flow.time_ns(self.network, kind, buffer, &dims, splits);
+        }
         let phases = self.plan(kind, buffer / splits, &dims)?;
         let stage_ns = phases.iter().map(|&ph| self.phase_ns(ph)).collect::<Result<Vec<_>, _>>()?;
         Ok(pipeline_ns(&stage_ns, splits, self.system.active_chunks_per_dimension))

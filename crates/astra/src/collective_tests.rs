@@ -21,8 +21,13 @@ fn system(extra: &str) -> SystemConfig {
 }
 
 fn time(net: &Network, sys: &SystemConfig, kind: CollKind, bytes: u64) -> u64 {
-    let ctx =
-        Ctx { network: net, system: sys, system_origin: "s", backend: Backend::CongestionUnaware };
+    let ctx = Ctx {
+        network: net,
+        system: sys,
+        system_origin: "s",
+        backend: Backend::CongestionUnaware,
+        flow: None,
+    };
     let dims: Vec<usize> = (0..net.dims.len()).collect();
     ctx.collective_ns(kind, bytes, &dims).unwrap()
 }
@@ -61,6 +66,7 @@ fn direct_and_halving_doubling() {
         system: &sys,
         system_origin: "s",
         backend: Backend::CongestionUnaware,
+        flow: None,
     }
     .collective_ns(CollKind::AllGather, 1 << 20, &[0])
     .unwrap_err();
@@ -86,6 +92,7 @@ fn local_bw_aware_all_reduce_over_two_dimensions() {
         system: &short,
         system_origin: "s",
         backend: Backend::CongestionUnaware,
+        flow: None,
     };
     let err = ctx.collective_ns(CollKind::AllReduce, 1, &[0, 1]).unwrap_err().to_string();
     assert!(err.contains("one algorithm per network dimension (2), found 1"), "{err}");

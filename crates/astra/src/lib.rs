@@ -21,6 +21,7 @@ mod build;
 mod check;
 mod collective;
 mod error;
+pub mod flow_backend;
 mod json;
 mod memory;
 mod network;

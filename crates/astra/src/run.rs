@@ -4,6 +4,7 @@
 use crate::build::{Builder, RankTrace};
 use crate::collective::{Backend, Ctx};
 use crate::error::{input, AstraError};
+use crate::flow_backend::FlowTimer;
 use crate::memory::{CommGroups, RemoteMemory};
 use crate::network::Network;
 use crate::system::SystemConfig;
@@ -81,15 +82,18 @@ pub fn simulate(
         let expected = format!("one custom trace per NPU ({npus}), found {}", c.len());
         return Err(input(&config.system_origin, "all-reduce-implementation-custom", expected));
     }
-    if backend == Backend::CongestionAware && config.network.dims.len() > 1 {
-        let expected = "a 1-D network for the congestion-aware backend (as in ASTRA-sim)";
-        return Err(input("--backend", "congestion-aware", expected));
-    }
+    let flow = match backend {
+        Backend::CongestionAware if config.network.dims.len() > 1 => {
+            Some(FlowTimer::new(&config.network, "network")?)
+        }
+        _ => None,
+    };
     let ctx = Ctx {
         network: &config.network,
         system: &config.system,
         system_origin: &config.system_origin,
         backend,
+        flow: flow.as_ref(),
     };
     let mut builder = Builder::new(ctx, config.remote_memory, config.comm_groups.as_ref(), custom);
     for (rank, t) in workload.iter().enumerate() {

@@ -153,3 +153,45 @@ fn docs_table_is_the_check_output() {
     .unwrap();
     assert!(doc.contains(table.trim()), "docs/astra-sim.md is stale: regenerate the table with\n`astrolabe astra --check ../shared/data/astra-sim/expected.json --markdown`\n{table}");
 }
+
+/// ASTRA-sim's congestion-aware backend refuses networks of more than one dimension; Astrolabe
+/// runs them on its flow-level model. The 8-rank all-reduce of the bundled traces on a 2 × 4
+/// network of rings completes on every rank, and takes at least the bytes each rank must send
+/// over its slowest dimension (2·(4−1)/4 of the post-reduce-scatter half on 2^30 B/s links).
+#[test]
+fn congestion_aware_runs_multi_dimensional_networks() {
+    let dir = std::env::temp_dir().join(format!("astrolabe-astra-2d-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sys = dir.join("sys.json");
+    let net = dir.join("net.yml");
+    let algos = r#"["ring", "ring"]"#;
+    std::fs::write(
+        &sys,
+        format!(
+            r#"{{"endpoint-delay": 10, "preferred-dataset-splits": 4, "active-chunks-per-dimension": 1,
+            "all-reduce-implementation": {algos}, "all-gather-implementation": {algos},
+            "reduce-scatter-implementation": {algos}, "all-to-all-implementation": {algos},
+            "collective-optimization": "localBWAware", "local-mem-bw": 1600}}"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &net,
+        "topology: [ Ring, Ring ]\nnpus_count: [ 2, 4 ]\nbandwidth: [ 1, 1 ]\nlatency: [ 100, 100 ]\n",
+    )
+    .unwrap();
+    let w = data("workload/all_reduce/8npus_1MB/all_reduce");
+    let (sys, net) = (sys.display().to_string(), net.display().to_string());
+    let args = ["astra", "--workload", &w, "--system", &sys, "--network", &net];
+    let out = astrolabe(&[&args[..], &["--backend", "congestion-aware", "--json"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ranks = report["ranks"].as_array().unwrap();
+    assert_eq!(ranks.len(), 8);
+    let finish = report["max_finish_ns"].as_f64().unwrap();
+    // Outer ring all-reduce on half of 1 MiB: 2·3/4 · 2^19 B at 2^30 B/s = 732,421.875 ns.
+    assert!(finish > 732_421.0, "{finish}");
+    assert!(ranks.iter().all(|r| r["finish_ns"].as_f64().unwrap() > 0.0));
+    let unaware = astrolabe(&[&args[..], &["--backend", "congestion-unaware", "--json"]].concat());
+    assert!(unaware.status.success(), "{}", String::from_utf8_lossy(&unaware.stderr));
+}
