@@ -46,9 +46,10 @@ fn json_has_the_contract_keys_and_errors_are_predicted_over_measured() {
     for s in v["skipped"].as_array().unwrap() {
         assert!(!s["reason"].as_str().unwrap().is_empty(), "{s}");
     }
-    let cp = v["skipped"].as_array().unwrap().iter().find(|s| s["id"] == "nemo2407-LLAMA3-8B-8gpu");
-    let reason = cp.unwrap()["reason"].as_str().unwrap();
-    assert!(reason.starts_with("context parallelism not simulated yet (issue 6)"), "{reason}");
+    // Context parallelism (cp = 2) and FSDP are simulated: compared, not skipped.
+    for id in ["nemo2407-LLAMA3-8B-8gpu", "opt-175B-992gpu"] {
+        assert!(entries.iter().any(|e| e["id"] == id), "{id} not compared");
+    }
 }
 
 /// One good entry (Korthikanti et al. 22B, full recomputation) and three broken ones.
@@ -93,7 +94,7 @@ fn malformed_entries_are_skipped_by_id_and_field_and_the_rest_still_run() {
         ("bad-tp", "entry `bad-tp`: `tp`:"),
         ("entries[2]", "entries[2]: `id`:"),
         ("bad-metric", "entry `bad-metric`: `metrics.step_time_s`:"),
-        ("wrong-gpus", "`plan.dp`: tp·pp·dp equal to the cluster's 8 GPUs"),
+        ("wrong-gpus", "`plan.dp`: tp·cp·pp·dp equal to the cluster's 8 GPUs"),
     ];
     assert_eq!(skipped.len(), expect.len(), "{skipped:?}");
     for ((id, reason), (want_id, want)) in skipped.iter().zip(expect) {

@@ -2,12 +2,13 @@
 
 use astrolabe_core::InputError;
 use astrolabe_model::{
-    embedding_activation_bytes, layer_activation_bytes, output_activation_bytes, TransformerModel,
+    context_shard, embedding_activation_bytes, layer_activation_bytes, output_activation_bytes,
+    TransformerModel,
 };
 use serde::Serialize;
 
 use crate::inputs::MemoryInputs;
-use crate::params::{stage_params_per_gpu, state_bytes};
+use crate::params::{gathered_bytes, stage_params_per_gpu, state_bytes};
 use crate::schedule::in_flight;
 
 /// What one GPU of one pipeline stage holds at its peak, in bytes.
@@ -25,6 +26,10 @@ pub struct StageMemory {
     pub gradients_bytes: u64,
     /// Optimizer state (fp32 master weights, Adam momentum and variance).
     pub optimizer_bytes: u64,
+    /// ZeRO-3 working set: the whole weights of the layers gathered at once and one layer's
+    /// whole gradient before its reduce-scatter (see [`crate::params::gathered_bytes`]); 0
+    /// otherwise.
+    pub gathered_bytes: u64,
     /// Activations kept for the backward pass at the stage's peak.
     pub activations_bytes: u64,
     /// Micro-batches whose activations are kept at the peak; with interleaving, chunk
@@ -39,7 +44,7 @@ pub struct StageMemory {
     pub comm_buffers_bytes: u64,
     /// Framework reserve, as given.
     pub reserve_bytes: u64,
-    /// The sum of the six byte counts above.
+    /// The sum of the seven byte counts above.
     pub total_bytes: u64,
 }
 
@@ -96,7 +101,10 @@ struct ActivationBytes {
 }
 
 impl ActivationBytes {
+    /// Activations of the `seq_len / cp` tokens one context-parallel rank holds (the `s²`
+    /// attention term, kept only without flash attention, is then `(s/cp)²`: a lower bound).
     fn of(model: &TransformerModel, inputs: &MemoryInputs) -> Result<Self, InputError> {
+        let model = &context_shard(model, inputs.cp);
         let (b, t, sp) = (inputs.micro_batch, inputs.tp, inputs.sequence_parallel);
         Ok(ActivationBytes {
             layer: layer_activation_bytes(model, b, t, sp, inputs.recompute)?,
@@ -117,6 +125,7 @@ fn stage_memory(
     let layers = chunk_layers.iter().sum();
     let params = stage_params_per_gpu(model, inputs.tp, pp, stage, layers);
     let state = state_bytes(params, inputs);
+    let gathered = gathered_bytes(model, inputs, layers);
     let held = in_flight(inputs.schedule, pp, v, inputs.num_micro_batches, stage);
     // Every chunk-micro-batch held is counted at the stage's largest chunk: exact for an even
     // split, an upper bound for an uneven interleaved one (see `StageMemory`).
@@ -135,6 +144,7 @@ fn stage_memory(
         state.weights,
         state.gradients,
         state.optimizer,
+        gathered,
         activations,
         inputs.comm_buffer_bytes,
         inputs.framework_reserve_bytes,
@@ -146,6 +156,7 @@ fn stage_memory(
         weights_bytes: state.weights,
         gradients_bytes: state.gradients,
         optimizer_bytes: state.optimizer,
+        gathered_bytes: gathered,
         activations_bytes: activations,
         in_flight_micro_batches: held.chunks,
         comm_buffers_bytes: inputs.comm_buffer_bytes,
@@ -161,3 +172,7 @@ mod tests;
 #[cfg(test)]
 #[path = "account_props.rs"]
 mod props;
+
+#[cfg(test)]
+#[path = "zero_tests.rs"]
+mod zero_tests;

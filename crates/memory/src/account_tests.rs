@@ -12,6 +12,7 @@ pub(super) fn plan(tp: u64, pp: u64, dp: u64, zero_stage: u8, grad_bytes: u64) -
         tp,
         pp,
         dp,
+        cp: 1,
         virtual_stages: 1,
         micro_batch: 1,
         num_micro_batches: 64,
@@ -21,6 +22,7 @@ pub(super) fn plan(tp: u64, pp: u64, dp: u64, zero_stage: u8, grad_bytes: u64) -
         sequence_parallel: false,
         recompute: Recompute::Full,
         zero_stage,
+        reshard_after_forward: true,
         weight_bytes_per_param: 2,
         grad_bytes_per_param: grad_bytes,
         framework_reserve_bytes: 0,
@@ -162,7 +164,7 @@ fn reserve_and_buffers_are_added_per_gpu() {
 /// 65,664 params. Word embedding and output head V·h = 64,000 each, final norm 64. Per micro-batch
 /// (b = 1, full recomputation): a layer keeps 2sbh = 16,384 B, the embedding's dropout mask
 /// sbh = 8,192 B, the output layer 4sbh + 4sV = 32,768 + 512,000 = 544,768 B.
-fn toy() -> TransformerModel {
+pub(super) fn toy() -> TransformerModel {
     TransformerModel {
         name: "toy".to_string(),
         layers: 14,

@@ -34,8 +34,12 @@ pub struct MemoryInputs {
     /// Pipeline-parallel degree (stages); must divide the layers (times `virtual_stages`) unless
     /// `first_stage_layers` or `last_stage_layers` is given.
     pub pp: u64,
-    /// Data-parallel degree; divides the state ZeRO shards.
+    /// Degree the ZeRO state is sharded over: the data-parallel replicas times the
+    /// context-parallel ranks (Megatron shards the distributed optimizer over `dp·cp`), or the
+    /// shard group of hybrid sharding.
     pub dp: u64,
+    /// Context-parallel ranks: each holds the activations of `seq_len / cp` tokens.
+    pub cp: u64,
     /// Model chunks per GPU: 1 = no interleaving; 2 or more only with
     /// [`Schedule::Interleaved1F1B`].
     pub virtual_stages: u64,
@@ -62,6 +66,9 @@ pub struct MemoryInputs {
     /// 0 = none; 1 = optimizer state sharded over `dp` (Megatron's distributed optimizer);
     /// 2 = gradients too; 3 = weights too (ZeRO-3 / FSDP), Rajbhandari et al. 2020 §5.
     pub zero_stage: u8,
+    /// ZeRO-3: each unit's gathered weights are freed after its forward (and gathered again for
+    /// the backward); false keeps them until the backward.
+    pub reshard_after_forward: bool,
     /// Bytes of each model weight: 2 for bf16/fp16.
     pub weight_bytes_per_param: u64,
     /// Bytes of each gradient: 2 for bf16/fp16 gradients (the ZeRO paper's K = 12 accounting,
@@ -82,6 +89,7 @@ impl MemoryInputs {
         let degrees = [
             ("pp", self.pp, MAX_DEGREE),
             ("dp", self.dp, MAX_DEGREE),
+            ("cp", self.cp, MAX_DEGREE),
             ("virtual_stages", self.virtual_stages, MAX_DEGREE),
             ("num_micro_batches", self.num_micro_batches, MAX_DEGREE),
             ("weight_bytes_per_param", self.weight_bytes_per_param, MAX_BYTES_PER_PARAM),

@@ -19,7 +19,8 @@
 //! **Bytes** (mixed-precision Adam, Rajbhandari et al. 2020 §3.1): weights and gradients at the
 //! given widths; optimizer state `K = 12` bytes per parameter (fp32 master weights, momentum,
 //! variance). ZeRO (§5): stage 1 divides the optimizer state by `dp`, stage 2 the gradients too,
-//! stage 3 the weights too; each shard is rounded up to a whole byte count.
+//! stage 3 the weights too; each shard is rounded up to a whole byte count. Stage 3 also holds
+//! a working set of gathered layers ([`gathered_bytes`]).
 
 use astrolabe_model::TransformerModel;
 
@@ -89,4 +90,19 @@ pub fn state_bytes(params: u64, inputs: &MemoryInputs) -> StateBytes {
         gradients: shard(params * inputs.grad_bytes_per_param, 2),
         optimizer: shard(params * OPTIMIZER_BYTES_PER_PARAM, 1),
     }
+}
+
+/// ZeRO-3 / FSDP working set of a stage holding `stage_layers` layers: the whole (gathered)
+/// weights of the layers resident at once, plus one layer's whole gradient before its
+/// reduce-scatter. With resharding after the forward, two layers are resident (the one
+/// computing and the one prefetched, PyTorch FSDP's default of one unit ahead); without it,
+/// every layer gathered in the forward stays until its backward. 0 below stage 3.
+pub fn gathered_bytes(model: &TransformerModel, inputs: &MemoryInputs, stage_layers: u64) -> u64 {
+    if inputs.zero_stage < 3 || stage_layers == 0 {
+        return 0;
+    }
+    let layer = layer_params_per_gpu(model, inputs.tp);
+    let resident = if inputs.reshard_after_forward { stage_layers.min(2) } else { stage_layers };
+    let weights = resident.saturating_mul(layer).saturating_mul(inputs.weight_bytes_per_param);
+    weights.saturating_add(layer.saturating_mul(inputs.grad_bytes_per_param))
 }

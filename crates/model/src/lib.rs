@@ -24,5 +24,8 @@ pub use activations::{
     embedding_activation_bytes, layer_activation_bytes, output_activation_bytes,
 };
 pub use model::{FfnKind, NormKind, PositionEmbedding, Recompute, TransformerModel};
-pub use ops::{check_tensor_parallel, layer_forward_ops, logits_forward_op, LayerOp, OpKind};
+pub use ops::{
+    check_tensor_parallel, context_shard, layer_forward_ops, layer_forward_ops_cp,
+    logits_forward_op, LayerOp, OpKind,
+};
 pub use presets::{preset, preset_names};

@@ -127,13 +127,35 @@ pub fn layer_forward_ops(
     tp: u64,
     sequence_parallel: bool,
 ) -> Result<Vec<LayerOp>, InputError> {
-    check_tensor_parallel(model, micro_batch, tp, sequence_parallel)?;
-    let (b, s, h) = (micro_batch, model.seq_len, model.hidden);
+    layer_forward_ops_cp(model, micro_batch, tp, sequence_parallel, 1)
+}
+
+/// The model as one of `cp` context-parallel ranks sees it: `seq_len / cp` tokens of each
+/// sequence (rounded down; the plan checks that `cp` divides the sequence). `cp = 0` reads as 1.
+pub fn context_shard(model: &TransformerModel, cp: u64) -> TransformerModel {
+    TransformerModel { seq_len: model.seq_len / cp.max(1), ..model.clone() }
+}
+
+/// [`layer_forward_ops`] on one of `cp` context-parallel ranks: every operation runs on the
+/// rank's `s/cp` tokens, except that its queries attend to the keys of the whole sequence
+/// (ring or all-gather attention), so the score and value products are `s/cp × s` per head:
+/// `1/cp` of the layer's attention, as with causal load balancing (no causal discount, as in the
+/// rest of the FLOP count). `model` is the whole model; `cp` must divide its sequence.
+pub fn layer_forward_ops_cp(
+    model: &TransformerModel,
+    micro_batch: u64,
+    tp: u64,
+    sequence_parallel: bool,
+    cp: u64,
+) -> Result<Vec<LayerOp>, InputError> {
+    let local = context_shard(model, cp);
+    check_tensor_parallel(&local, micro_batch, tp, sequence_parallel)?;
+    let (b, s, h) = (micro_batch, local.seq_len, model.hidden);
     let tokens = b * s;
     // Elements of the residual stream on this rank: the whole of it, or 1/tp of the sequence.
     let stream = if sequence_parallel { tokens * h / tp } else { tokens * h };
     let mut ops = vec![LayerOp::memory("layernorm1", stream, 2 * ACTIVATION_BYTES)];
-    ops.extend(attention_ops(model, b, tp));
+    ops.extend(attention_ops(&local, b, tp, model.seq_len));
     ops.push(residual("attn_residual", stream));
     ops.push(LayerOp::memory("layernorm2", stream, 2 * ACTIVATION_BYTES));
     ops.extend(mlp_ops(model, tokens, tp));
@@ -146,21 +168,22 @@ fn residual(name: &'static str, elements: u64) -> LayerOp {
     LayerOp::memory(name, elements, 3 * ACTIVATION_BYTES + MASK_BYTES)
 }
 
-fn attention_ops(model: &TransformerModel, b: u64, tp: u64) -> Vec<LayerOp> {
+/// Attention of `model.seq_len` queries per sequence against `keys` keys.
+fn attention_ops(model: &TransformerModel, b: u64, tp: u64, keys: u64) -> Vec<LayerOp> {
     let (s, h, d) = (model.seq_len, model.hidden, model.head_dim());
     let (tokens, heads) = (b * s, model.heads / tp);
     let qkv_width = (h + 2 * model.kv_dim()) / tp;
-    let scores = product(&[b, heads, s, s]);
+    let scores = product(&[b, heads, s, keys]);
     let mut ops = vec![LayerOp::gemm("qkv_proj", tokens, qkv_width, h, 1)];
     if model.position_embedding == PositionEmbedding::Rotary {
         let rotated = tokens * (h + model.kv_dim()) / tp; // queries and keys
         ops.push(LayerOp::memory("rotary", rotated, 2 * ACTIVATION_BYTES));
     }
     ops.extend([
-        LayerOp::gemm("attn_scores", s, s, d, b * heads),
+        LayerOp::gemm("attn_scores", s, keys, d, b * heads),
         LayerOp::memory("softmax", scores, 2 * ACTIVATION_BYTES),
         LayerOp::memory("attn_dropout", scores, 2 * ACTIVATION_BYTES + MASK_BYTES),
-        LayerOp::gemm("attn_values", s, d, s, b * heads),
+        LayerOp::gemm("attn_values", s, d, keys, b * heads),
         LayerOp::gemm("attn_out_proj", tokens, h, h / tp, 1),
     ]);
     ops

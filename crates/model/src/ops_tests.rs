@@ -146,3 +146,22 @@ proptest! {
         check_flops_conserved(&m, b, tp, sp);
     }
 }
+
+#[test]
+fn context_parallel_ranks_split_every_op_and_attend_to_the_whole_sequence() {
+    // Llama 3 8B, s = 8192, CP 2, TP 1: each rank holds 4096 tokens; its queries meet all 8192
+    // keys: attn_scores is 32 heads of (4096 × 128) · (128 × 8192).
+    let m = preset("llama3-8b").unwrap();
+    let ops = layer_forward_ops_cp(&m, 1, 1, false, 2).unwrap();
+    assert_eq!(find(&ops, "attn_scores"), OpKind::Gemm { m: 4096, n: 8192, k: 128, batch: 32 });
+    assert_eq!(find(&ops, "attn_values"), OpKind::Gemm { m: 4096, n: 128, k: 8192, batch: 32 });
+    assert_eq!(find(&ops, "mlp_up"), OpKind::Gemm { m: 4096, n: 14336, k: 4096, batch: 1 });
+    // FLOPs of the two CP ranks together equal one rank's without CP.
+    let flops = |ops: &[LayerOp]| ops.iter().map(LayerOp::flops).sum::<u64>();
+    assert_eq!(2 * flops(&ops), flops(&layer_forward_ops(&m, 1, 1, false).unwrap()));
+    // With sequence parallelism the local sequence must split over tp: 8190 / 2 = 4095 tokens.
+    let mut odd = m.clone();
+    odd.seq_len = 8190;
+    let e = layer_forward_ops_cp(&odd, 1, 2, true, 2).unwrap_err().to_string();
+    assert!(e.contains("(4095)"), "{e}");
+}

@@ -2,8 +2,8 @@
 //! the step time exactly (in integer nanoseconds).
 //!
 //! Every instant of `[0, step end)` is given to one part: computing if a compute task of the GPU
-//! runs, else the optimizer if it runs, else exposed TP, PP or DP communication (in that order)
-//! if one of the GPU's collectives runs; an instant when the GPU does nothing is pipeline bubble
+//! runs, else the optimizer if it runs, else exposed TP, CP, PP or DP communication (in that
+//! order) if one of the GPU's collectives runs; an instant when the GPU does nothing is pipeline bubble
 //! before its last task ends and "other" after (waiting for slower stages to finish the step).
 //! The fixed per-step overhead follows the step graph and is added by the caller.
 
@@ -17,6 +17,8 @@ pub struct BreakdownNs {
     pub compute: u64,
     /// TP communication while no computation runs.
     pub exposed_tp_comm: u64,
+    /// Context-parallel exchanges while no computation runs.
+    pub exposed_cp_comm: u64,
     /// Pipeline sends while no computation runs.
     pub exposed_pp_comm: u64,
     /// DP communication while no computation runs.
@@ -37,6 +39,7 @@ impl BreakdownNs {
     pub fn total(&self) -> u64 {
         self.compute
             + self.exposed_tp_comm
+            + self.exposed_cp_comm
             + self.exposed_pp_comm
             + self.exposed_dp_comm
             + self.pipeline_bubble
@@ -58,6 +61,8 @@ pub struct Breakdown {
     pub compute_s: f64,
     /// TP communication not hidden behind computation.
     pub exposed_tp_comm_s: f64,
+    /// Context-parallel key/value exchanges not hidden behind computation.
+    pub exposed_cp_comm_s: f64,
     /// Pipeline sends not hidden behind computation.
     pub exposed_pp_comm_s: f64,
     /// DP communication not hidden behind computation.
@@ -79,6 +84,7 @@ impl From<BreakdownNs> for Breakdown {
         Breakdown {
             compute_s: s(b.compute),
             exposed_tp_comm_s: s(b.exposed_tp_comm),
+            exposed_cp_comm_s: s(b.exposed_cp_comm),
             exposed_pp_comm_s: s(b.exposed_pp_comm),
             exposed_dp_comm_s: s(b.exposed_dp_comm),
             pipeline_bubble_s: s(b.pipeline_bubble),
@@ -89,14 +95,19 @@ impl From<BreakdownNs> for Breakdown {
     }
 }
 
-/// Priority of each category when several run at once (lower wins).
-fn rank_of(category: Category) -> usize {
+/// Priority of a task's part when several run at once (lower wins): by its engine category,
+/// except that a task on a context-parallel stream (named `…/cp`) is CP communication (the
+/// engine has no category of its own for it yet).
+fn rank_of(category: Category, stream_name: &str) -> usize {
+    if stream_name.ends_with("/cp") {
+        return 3;
+    }
     match category {
         Category::Compute => 0,
         Category::Optimizer => 1,
         Category::TpComm => 2,
-        Category::PpComm => 3,
-        Category::DpComm => 4,
+        Category::PpComm => 4,
+        Category::DpComm => 5,
     }
 }
 
@@ -114,13 +125,13 @@ pub fn breakdown(
         if !streams.contains(&task.stream) || span.end.0 <= span.start.0 {
             continue;
         }
-        let r = rank_of(task.category);
+        let r = rank_of(task.category, &graph.streams[task.stream]);
         events.push((span.start.0, 1, r));
         events.push((span.end.0, -1, r));
         last_end = last_end.max(span.end.0);
     }
     events.sort_unstable();
-    let mut active = [0i64; 5];
+    let mut active = [0i64; 6];
     let mut out = BreakdownNs::default();
     let mut now = 0;
     let mut i = 0;
@@ -134,7 +145,8 @@ pub fn breakdown(
             Some(0) => &mut out.compute,
             Some(1) => &mut out.optimizer,
             Some(2) => &mut out.exposed_tp_comm,
-            Some(3) => &mut out.exposed_pp_comm,
+            Some(3) => &mut out.exposed_cp_comm,
+            Some(4) => &mut out.exposed_pp_comm,
             Some(_) => &mut out.exposed_dp_comm,
             None if now < last_end => &mut out.pipeline_bubble,
             None => &mut out.other,
@@ -172,6 +184,7 @@ mod tests {
             optimizer: 30,
             other: 0,
             exposed_pp_comm: 0,
+            exposed_cp_comm: 0,
             step_overhead: 0,
         };
         assert_eq!(b, expected);

@@ -12,11 +12,18 @@
 //!   parallelism two all-gathers and two reduce-scatters of the same buffer; full recomputation
 //!   repeats the forward's in the backward;
 //! - PP: one send of `b·s·h` bf16 (divided by `tp` with sequence parallelism) per micro-batch;
-//! - DP: each layer's gradients (`grad_bytes_per_param` per parameter on the TP rank) all-reduced,
-//!   or reduce-scattered with the distributed optimizer, whose updated bf16 parameters are then
-//!   all-gathered.
+//! - CP: the keys and values of each rank's share of the sequence, exchanged around the ring
+//!   or all-gathered ([`crate::context`]);
+//! - DP: each layer's gradients (`grad_bytes_per_param` per parameter on the TP rank) all-reduced
+//!   over the `dp·cp` ranks holding the same parameters, or reduce-scattered with the
+//!   distributed optimizer (after every micro-batch from ZeRO-2 on), whose updated bf16
+//!   parameters are then all-gathered; with ZeRO-3 the bf16 parameters are gathered before every
+//!   layer's forward and (resharding) backward instead (Rajbhandari et al. 2020 §7: 3Ψ moved per
+//!   step against 2Ψ for an all-reduce). Hybrid sharding reduces and gathers inside the shard
+//!   group and all-reduces each shard's gradients across the groups once per step.
 
-use crate::placement::{Axis, Placement};
+use crate::context::{self, CpExposed};
+use crate::placement::{group_of, Axis, Placement};
 use crate::plan::{Plan, WEIGHT_BYTES_PER_PARAM};
 use astrolabe_collective::{simulate, CollectiveOp, CollectiveOptions, CollectiveResult};
 use astrolabe_compute::{ComputeModel, ADAM_BYTES_PER_PARAM, ATTENTION_OPS};
@@ -24,7 +31,9 @@ use astrolabe_core::InputError;
 use astrolabe_hardware::Cluster;
 use astrolabe_memory::params::layer_params_per_gpu;
 use astrolabe_model::ops::ACTIVATION_BYTES;
-use astrolabe_model::{layer_forward_ops, logits_forward_op, LayerOp, Recompute, TransformerModel};
+use astrolabe_model::{
+    context_shard, layer_forward_ops_cp, logits_forward_op, LayerOp, Recompute, TransformerModel,
+};
 use astrolabe_workload::StepCosts;
 use serde::Serialize;
 
@@ -50,6 +59,12 @@ pub enum Purpose {
     DpParamGather,
     /// The word embedding's or output layer's gradient reduction (first and last stage).
     DpEmbeddingGradients,
+    /// Hybrid sharding: one layer's gradient shard all-reduced across the shard groups.
+    DpReplicaGradients,
+    /// Context-parallel key/value exchange of one layer's forward.
+    CpForward,
+    /// Context-parallel key/value (and gradient) exchange of one layer's backward.
+    CpBackward,
 }
 
 /// A collective of the step, as priced.
@@ -98,11 +113,14 @@ pub fn price(
     let sum = |purpose: Purpose| -> f64 {
         collectives.iter().filter(|c| c.purpose == purpose).map(CollectiveUse::time_s).sum()
     };
-    let tokens = plan.micro_batch * model.seq_len;
+    let tokens = plan.micro_batch * context_shard(model, plan.cp).seq_len;
     let embedding_bytes = tokens * model.hidden * ACTIVATION_BYTES * 2;
     let optimizer_params =
-        if plan.zero_stage >= 1 { stage_params.div_ceil(plan.dp) } else { stage_params };
+        if plan.zero_stage >= 1 { stage_params.div_ceil(plan.shard_group) } else { stage_params };
     let hidden = if plan.overlap_tp_comm { compute.tp_overlap_fraction } else { 0.0 };
+    let cp = CpExposed::of(plan, layer.core_s, sum(Purpose::CpForward), sum(Purpose::CpBackward));
+    let per_micro_batch = plan.zero_stage >= 2;
+    let (grads, replica) = (sum(Purpose::DpGradients), sum(Purpose::DpReplicaGradients));
     let costs = StepCosts {
         layer_fwd_ns: ns(layer.forward_s),
         layer_bwd_ns: ns(layer.backward_s),
@@ -114,7 +132,10 @@ pub fn price(
         last_fwd_ns: ns(head.0),
         last_bwd_ns: ns(head.1),
         p2p_ns: ns(sum(Purpose::PpSend)),
-        dp_layer_ns: ns(sum(Purpose::DpGradients)),
+        cp_fwd_ns: ns(cp.forward_s),
+        cp_bwd_ns: ns(cp.backward_s),
+        dp_layer_ns: ns(if per_micro_batch { replica } else { grads + replica }),
+        dp_micro_ns: ns(if per_micro_batch { grads } else { 0.0 }),
         dp_extra_ns: ns(sum(Purpose::DpEmbeddingGradients)),
         gather_layer_ns: ns(sum(Purpose::DpParamGather)),
         optimizer_ns: ns(compute.optimizer_step_time_s(
@@ -138,6 +159,9 @@ pub struct LayerTimes {
     pub forward_s: f64,
     /// Backward including recomputation, in seconds.
     pub backward_s: f64,
+    /// The forward's attention core (score and value products, softmax and dropout unless
+    /// fused), in seconds: what a context-parallel exchange can hide behind.
+    pub core_s: f64,
 }
 
 impl LayerTimes {
@@ -148,11 +172,16 @@ impl LayerTimes {
         plan: &Plan,
         compute: &ComputeModel,
     ) -> Result<LayerTimes, InputError> {
-        let ops: Vec<LayerOp> =
-            layer_forward_ops(model, plan.micro_batch, plan.tp, plan.sequence_parallel)?
-                .into_iter()
-                .filter(|op| !(plan.flash_attention && FUSED_BY_FLASH.contains(&op.name)))
-                .collect();
+        let ops: Vec<LayerOp> = layer_forward_ops_cp(
+            model,
+            plan.micro_batch,
+            plan.tp,
+            plan.sequence_parallel,
+            plan.cp,
+        )?
+        .into_iter()
+        .filter(|op| !(plan.flash_attention && FUSED_BY_FLASH.contains(&op.name)))
+        .collect();
         let (gpu, precision) = (&cluster.gpu, plan.precision);
         let forward_s = compute.ops_time_s(&ops, gpu, precision)?;
         let core: Vec<LayerOp> = ops
@@ -168,7 +197,8 @@ impl LayerTimes {
             Recompute::Full => forward_s,
         };
         let flash_s = if plan.flash_attention { 0.5 * core_s } else { 0.0 };
-        Ok(LayerTimes { forward_s, backward_s: 2.0 * forward_s + flash_s + recompute_s })
+        let backward_s = 2.0 * forward_s + flash_s + recompute_s;
+        Ok(LayerTimes { forward_s, backward_s, core_s })
     }
 }
 
@@ -179,14 +209,15 @@ fn head_times(
     plan: &Plan,
     compute: &ComputeModel,
 ) -> Result<(f64, f64), InputError> {
-    let tokens = plan.micro_batch * model.seq_len;
+    let local = context_shard(model, plan.cp);
+    let tokens = plan.micro_batch * local.seq_len;
     let norm_elements = if plan.sequence_parallel {
         tokens * model.hidden / plan.tp
     } else {
         tokens * model.hidden
     };
     let logits_elements = tokens * model.vocab.div_ceil(plan.tp);
-    let logits = logits_forward_op(model, plan.micro_batch, plan.tp);
+    let logits = logits_forward_op(&local, plan.micro_batch, plan.tp);
     let forward = [
         LayerOp::memory("final_norm", norm_elements, 2 * ACTIVATION_BYTES),
         logits,
@@ -211,49 +242,78 @@ fn collectives(
     origin: &str,
 ) -> Result<Vec<CollectiveUse>, InputError> {
     let topo = &cluster.topology;
-    let place =
-        Placement::new(&plan.placement, plan.tp as usize, plan.dp as usize, plan.pp as usize);
+    let place = placement(plan);
     let options = CollectiveOptions::default();
     let mut out = Vec::new();
-    let mut add = |purpose, axis, members: u64, op, bytes: u64, repeats: u32| {
-        if members < 2 || bytes == 0 || repeats == 0 {
+    let mut add = |purpose, ranks: &[usize], op, bytes: u64, repeats: u32| {
+        if ranks.len() < 2 || bytes == 0 || repeats == 0 {
             return Ok::<(), InputError>(());
         }
-        let group = place.group(topo, axis, members as usize, origin)?;
+        let group = group_of(topo, ranks, origin)?;
         let result = simulate(topo, &group, op, bytes, &options)?;
         out.push(CollectiveUse { purpose, repeats, result });
         Ok(())
     };
-    let activation = plan.micro_batch * model.seq_len * model.hidden * ACTIVATION_BYTES;
+    let along = |axis: Axis, members: u64| -> Vec<usize> {
+        (0..members as usize).map(|i| i * place.stride(axis)).collect()
+    };
+    let local = context_shard(model, plan.cp);
+    let activation = plan.micro_batch * local.seq_len * model.hidden * ACTIVATION_BYTES;
     let tp_fwd: &[(CollectiveOp, u32)] = if plan.sequence_parallel {
         &[(CollectiveOp::AllGather, 2), (CollectiveOp::ReduceScatter, 2)]
     } else {
         &[(CollectiveOp::AllReduce, 2)]
     };
     let bwd_factor = if plan.recompute == Recompute::Full { 2 } else { 1 };
+    let tp = along(Axis::Tp, plan.tp);
     for &(op, n) in tp_fwd {
-        add(Purpose::TpForward, Axis::Tp, plan.tp, op, activation, n)?;
+        add(Purpose::TpForward, &tp, op, activation, n)?;
     }
     for &(op, n) in tp_fwd {
-        add(Purpose::TpBackward, Axis::Tp, plan.tp, op, activation, n * bwd_factor)?;
+        add(Purpose::TpBackward, &tp, op, activation, n * bwd_factor)?;
     }
     let p2p = if plan.sequence_parallel { activation / plan.tp } else { activation };
-    add(Purpose::PpSend, Axis::Pp, 2.min(plan.pp), CollectiveOp::SendRecv, p2p, 1)?;
+    add(Purpose::PpSend, &along(Axis::Pp, 2.min(plan.pp)), CollectiveOp::SendRecv, p2p, 1)?;
+    for exchange in context::exchanges(model, plan) {
+        let ranks = along(Axis::Cp, exchange.members);
+        add(exchange.purpose, &ranks, exchange.op, exchange.bytes, exchange.repeats)?;
+    }
+    let (shard, replicas) = shard_groups(&place, plan);
     let layer_params = layer_params_per_gpu(model, plan.tp);
     let embedding_params = model.vocab.div_ceil(plan.tp) * model.hidden;
-    let (grad_op, gather) = if plan.zero_stage >= 1 {
-        (CollectiveOp::ReduceScatter, true)
-    } else {
-        (CollectiveOp::AllReduce, false)
-    };
+    let grad_op =
+        if plan.zero_stage >= 1 { CollectiveOp::ReduceScatter } else { CollectiveOp::AllReduce };
     let grads = |params: u64| params * plan.grad_bytes_per_param;
-    add(Purpose::DpGradients, Axis::Dp, plan.dp, grad_op, grads(layer_params), 1)?;
-    add(Purpose::DpEmbeddingGradients, Axis::Dp, plan.dp, grad_op, grads(embedding_params), 1)?;
-    if gather {
+    add(Purpose::DpGradients, &shard, grad_op, grads(layer_params), 1)?;
+    add(Purpose::DpEmbeddingGradients, &shard, grad_op, grads(embedding_params), 1)?;
+    let shard_bytes = grads(layer_params).div_ceil(shard.len() as u64);
+    add(Purpose::DpReplicaGradients, &replicas, CollectiveOp::AllReduce, shard_bytes, 1)?;
+    if plan.zero_stage >= 1 {
         let bytes = layer_params * WEIGHT_BYTES_PER_PARAM;
-        add(Purpose::DpParamGather, Axis::Dp, plan.dp, CollectiveOp::AllGather, bytes, 1)?;
+        add(Purpose::DpParamGather, &shard, CollectiveOp::AllGather, bytes, 1)?;
     }
     Ok(out)
+}
+
+/// The placement of `plan`'s ranks.
+pub fn placement(plan: &Plan) -> Placement {
+    let sizes = [
+        (Axis::Tp, plan.tp as usize),
+        (Axis::Cp, plan.cp as usize),
+        (Axis::Dp, plan.dp as usize),
+        (Axis::Pp, plan.pp as usize),
+    ];
+    Placement::with_sizes(&plan.placement, &sizes)
+}
+
+/// Rank 0's shard group (the first `shard_group` of the `dp·cp` ranks holding the same
+/// parameters, context-parallel ranks innermost) and its replica group (rank 0's counterparts
+/// in the other shard groups; a single rank without hybrid sharding).
+pub fn shard_groups(place: &Placement, plan: &Plan) -> (Vec<usize>, Vec<usize>) {
+    let all = place.ranks_over(&[Axis::Cp, Axis::Dp]);
+    let shard = plan.shard_group as usize;
+    let replicas = all.iter().step_by(shard.max(1)).copied().collect();
+    (all[..shard.min(all.len())].to_vec(), replicas)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 pub mod breakdown;
 pub mod compute_table;
+pub mod context;
 pub mod costs;
 pub mod export;
 pub mod placement;

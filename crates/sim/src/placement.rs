@@ -1,7 +1,10 @@
 //! Where each parallel rank sits on the network, and the communicator groups that follow.
 //!
 //! Ranks are numbered in mixed radix over the parallel axes, innermost first; Megatron-LM's
-//! default order is tensor, (context, expert,) data, pipeline: `tp-dp-pp` here. Rank `r` runs on
+//! default order is tensor, context, expert, data, pipeline: `tp-cp-ep-dp-pp`. The expert axis
+//! is carved out of the data-parallel replicas (`ep` divides `dp`), so the `dp` axis of the order
+//! has `dp / ep` positions; an order without `cp` or `ep` (the older `tp-dp-pp`) is valid while
+//! that axis has size 1. Rank `r` runs on
 //! GPU `r` of the cluster, whose network coordinates the topology gives. A group's extent along
 //! a network dimension is the number of distinct coordinates its members take there.
 
@@ -16,6 +19,10 @@ use std::collections::BTreeSet;
 pub enum Axis {
     /// Tensor parallel.
     Tp,
+    /// Context parallel (the sequence split).
+    Cp,
+    /// Expert parallel (a split of the data-parallel replicas).
+    Ep,
     /// Data parallel.
     Dp,
     /// Pipeline parallel.
@@ -23,23 +30,47 @@ pub enum Axis {
 }
 
 impl Axis {
-    /// Parses an order such as `tp-dp-pp` (innermost first); each axis exactly once.
+    /// Parses an order such as `tp-cp-ep-dp-pp` (innermost first): `tp`, `dp` and `pp` exactly
+    /// once, `cp` and `ep` at most once (an axis left out must have size 1).
     pub fn parse_order(text: &str) -> Result<Vec<Axis>, String> {
-        let expected = || format!("a permutation of tp, dp and pp joined by `-`, got `{text}`");
+        let expected = || {
+            format!(
+                "a permutation of tp, dp and pp, optionally with cp and ep, joined by `-`, \
+                 got `{text}`"
+            )
+        };
         let axes = text
             .split('-')
-            .map(|part| match part.trim() {
-                "tp" => Ok(Axis::Tp),
-                "dp" => Ok(Axis::Dp),
-                "pp" => Ok(Axis::Pp),
-                _ => Err(expected()),
-            })
+            .map(|part| Axis::parse(part.trim()).ok_or_else(expected))
             .collect::<Result<Vec<_>, _>>()?;
         let distinct: BTreeSet<_> = axes.iter().collect();
-        if axes.len() != 3 || distinct.len() != 3 {
+        let required = [Axis::Tp, Axis::Dp, Axis::Pp].iter().all(|a| distinct.contains(a));
+        if distinct.len() != axes.len() || !required {
             return Err(expected());
         }
         Ok(axes)
+    }
+
+    fn parse(text: &str) -> Option<Axis> {
+        match text {
+            "tp" => Some(Axis::Tp),
+            "cp" => Some(Axis::Cp),
+            "ep" => Some(Axis::Ep),
+            "dp" => Some(Axis::Dp),
+            "pp" => Some(Axis::Pp),
+            _ => None,
+        }
+    }
+
+    /// The lower-case name used in plan keys (`cp`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Axis::Tp => "tp",
+            Axis::Cp => "cp",
+            Axis::Ep => "ep",
+            Axis::Dp => "dp",
+            Axis::Pp => "pp",
+        }
     }
 }
 
@@ -50,14 +81,20 @@ pub struct Placement {
 }
 
 impl Placement {
-    /// `order` innermost first; sizes of tp, dp and pp.
+    /// `order` innermost first; sizes of tp, dp and pp (context and expert parallel of size 1).
     pub fn new(order: &[Axis], tp: usize, dp: usize, pp: usize) -> Placement {
-        let size = |a: Axis| match a {
-            Axis::Tp => tp,
-            Axis::Dp => dp,
-            Axis::Pp => pp,
+        Placement::with_sizes(order, &[(Axis::Tp, tp), (Axis::Dp, dp), (Axis::Pp, pp)])
+    }
+
+    /// `order` innermost first; `sizes` of the axes (an axis not listed has size 1). The `dp`
+    /// axis takes `dp / ep` positions, the expert axis carving the rest out of the replicas.
+    pub fn with_sizes(order: &[Axis], sizes: &[(Axis, usize)]) -> Placement {
+        let size = |a: Axis| sizes.iter().find(|(b, _)| *b == a).map_or(1, |&(_, n)| n.max(1));
+        let positions = |a: Axis| match a {
+            Axis::Dp => size(Axis::Dp) / size(Axis::Ep),
+            other => size(other),
         };
-        Placement { order: order.iter().map(|&a| (a, size(a))).collect() }
+        Placement { order: order.iter().map(|&a| (a, positions(a))).collect() }
     }
 
     /// Distance in ranks between neighbours along `axis`.
@@ -89,6 +126,30 @@ impl Placement {
         let stride = self.stride(axis);
         let ranks: Vec<usize> = (0..members).map(|i| i * stride).collect();
         group_of(topology, &ranks, origin)
+    }
+}
+
+impl Placement {
+    /// The group of rank 0 spanning every position of each of `axes` (the data-parallel
+    /// gradient group over `dp` and `cp`, say), as extents on `topology`. Members are listed
+    /// with the first axis innermost.
+    pub fn group_over(
+        &self,
+        topology: &Topology,
+        axes: &[Axis],
+        origin: &str,
+    ) -> Result<Group, InputError> {
+        group_of(topology, &self.ranks_over(axes), origin)
+    }
+
+    /// Ranks of the group of rank 0 over `axes`.
+    pub fn ranks_over(&self, axes: &[Axis]) -> Vec<usize> {
+        let mut ranks = vec![0];
+        for &axis in axes {
+            let (stride, size) = (self.stride(axis), self.size(axis));
+            ranks = (0..size).flat_map(|i| ranks.iter().map(move |r| r + i * stride)).collect();
+        }
+        ranks
     }
 }
 
@@ -154,6 +215,32 @@ mod tests {
         assert!(Axis::parse_order("tp-tp-pp").is_err());
         assert!(Axis::parse_order("tp-dp").is_err());
         assert!(Axis::parse_order("tp-cp-pp").is_err());
+        assert!(Axis::parse_order("tp-cp-cp-dp-pp").is_err());
+        let megatron = Axis::parse_order("tp-cp-ep-dp-pp").unwrap();
+        assert_eq!(megatron, vec![Axis::Tp, Axis::Cp, Axis::Ep, Axis::Dp, Axis::Pp]);
         assert_eq!(Axis::parse_order("pp-tp-dp").unwrap(), vec![Axis::Pp, Axis::Tp, Axis::Dp]);
+    }
+
+    #[test]
+    fn context_parallel_sits_between_tp_and_dp() {
+        // TP 4, CP 2, DP 3 (ep 1), PP 2 in Megatron order: strides 1, 4, 8, 24.
+        let order = Axis::parse_order("tp-cp-ep-dp-pp").unwrap();
+        let sizes = [(Axis::Tp, 4), (Axis::Cp, 2), (Axis::Dp, 3), (Axis::Pp, 2)];
+        let p = Placement::with_sizes(&order, &sizes);
+        let strides = [Axis::Tp, Axis::Cp, Axis::Ep, Axis::Dp, Axis::Pp].map(|a| p.stride(a));
+        assert_eq!(strides, [1, 4, 8, 8, 24]);
+        // The gradient group over dp × cp: ranks 0, 4, 8, 12, 16, 20.
+        assert_eq!(p.ranks_over(&[Axis::Cp, Axis::Dp]), vec![0, 4, 8, 12, 16, 20]);
+        let g = p.group_over(&basepod(), &[Axis::Cp, Axis::Dp], "t").unwrap();
+        assert_eq!(g.extents(), &[2, 3]);
+    }
+
+    #[test]
+    fn expert_parallel_splits_the_data_parallel_replicas() {
+        // DP 8 with EP 4: the ep axis takes 4 positions, dp the remaining 2.
+        let order = Axis::parse_order("tp-cp-ep-dp-pp").unwrap();
+        let p = Placement::with_sizes(&order, &[(Axis::Tp, 2), (Axis::Ep, 4), (Axis::Dp, 8)]);
+        assert_eq!((p.size(Axis::Ep), p.size(Axis::Dp)), (4, 2));
+        assert_eq!((p.stride(Axis::Ep), p.stride(Axis::Dp), p.stride(Axis::Pp)), (2, 8, 16));
     }
 }

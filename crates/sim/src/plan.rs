@@ -7,7 +7,7 @@ use astrolabe_core::{check_count, InputError};
 use astrolabe_hardware::{Cluster, Precision};
 use astrolabe_memory::inputs::MAX_DEGREE;
 use astrolabe_memory::{MemoryInputs, Schedule};
-use astrolabe_model::{check_tensor_parallel, Recompute, TransformerModel};
+use astrolabe_model::{check_tensor_parallel, context_shard, Recompute, TransformerModel};
 use serde::{Deserialize, Serialize};
 
 /// Bytes of a bf16 weight. FP8 training (Transformer Engine) keeps bf16 weights and casts them
@@ -19,6 +19,8 @@ pub const WEIGHT_BYTES_PER_PARAM: u64 = 2;
 #[serde(deny_unknown_fields)]
 pub struct PlanFile {
     tp: Option<u64>,
+    cp: Option<u64>,
+    cp_comm: Option<String>,
     pp: Option<u64>,
     dp: Option<u64>,
     virtual_stages: Option<u64>,
@@ -30,6 +32,8 @@ pub struct PlanFile {
     recompute: Option<Recompute>,
     sequence_parallel: Option<bool>,
     zero_stage: Option<u8>,
+    reshard_after_forward: Option<bool>,
+    shard_group: Option<u64>,
     precision: Option<String>,
     overlap_grad_reduce: Option<bool>,
     overlap_param_gather: Option<bool>,
@@ -46,6 +50,10 @@ pub struct PlanFile {
 pub struct Plan {
     /// Tensor-parallel degree.
     pub tp: u64,
+    /// Context-parallel degree: ranks the sequence is split over.
+    pub cp: u64,
+    /// How context-parallel attention exchanges keys and values.
+    pub cp_comm: CpComm,
     /// Pipeline stages.
     pub pp: u64,
     /// Data-parallel replicas.
@@ -70,8 +78,16 @@ pub struct Plan {
     /// Megatron-LM sequence parallelism.
     pub sequence_parallel: bool,
     /// 0: all-reduce gradients; 1: distributed optimizer (reduce-scatter gradients, all-gather
-    /// parameters, optimizer state sharded); 2: gradients sharded too (same traffic as 1).
+    /// parameters, optimizer state sharded); 2: gradients sharded too (reduce-scattered after
+    /// every micro-batch's backward); 3: parameters too (ZeRO-3 / FSDP: gathered before every
+    /// layer's forward and backward).
     pub zero_stage: u8,
+    /// ZeRO-3: free each layer's gathered weights after its forward and gather them again for
+    /// the backward (PyTorch FSDP's `reshard_after_forward`); false keeps them.
+    pub reshard_after_forward: bool,
+    /// Ranks the ZeRO state is sharded over: `dp·cp` by default; a divisor of it is hybrid
+    /// sharding (sharded inside groups of this size, replicated across them).
+    pub shard_group: u64,
     /// Precision of the GEMMs: `bf16` or `fp8`.
     pub precision: Precision,
     /// Reduce each layer's gradients as soon as its backward is done.
@@ -82,7 +98,7 @@ pub struct Plan {
     pub overlap_tp_comm: bool,
     /// Fused attention kernel: no `seq²` softmax and dropout passes through HBM.
     pub flash_attention: bool,
-    /// Rank order, innermost first (Megatron-LM's default: tp, dp, pp).
+    /// Rank order, innermost first (Megatron-LM's default: tp, cp, ep, dp, pp).
     pub placement: Vec<Axis>,
     /// Bytes per gradient element (reduced at this width): 4 = Megatron's fp32 `main_grad`.
     pub grad_bytes_per_param: u64,
@@ -91,6 +107,21 @@ pub struct Plan {
     /// Bytes per GPU of communication buffers.
     pub comm_buffers_bytes: u64,
 }
+
+/// How context-parallel attention gets the keys and values of the other ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CpComm {
+    /// Ring exchange (Megatron-Core's default, ring attention): `cp − 1` send/receive steps per
+    /// layer, each beside the attention of the block already received.
+    Ring,
+    /// All-gather of the whole sequence's keys and values before the attention (Llama 3's
+    /// context parallelism), not overlapped; their gradients are reduce-scattered.
+    AllGather,
+}
+
+/// Default rank order, innermost first: Megatron-LM's `tp-cp-ep-dp-pp`.
+pub const DEFAULT_PLACEMENT: &str = "tp-cp-ep-dp-pp";
 
 /// Largest accepted `global_batch` in sequences (about a billion; published runs use thousands).
 pub const MAX_GLOBAL_BATCH: u64 = 1 << 30;
@@ -117,21 +148,25 @@ impl PlanFile {
         };
         let gpus = cluster.gpus() as u64;
         let tp = check_count(origin, "plan.tp", self.tp.unwrap_or(1), MAX_DEGREE)?;
+        let cp = check_count(origin, "plan.cp", self.cp.unwrap_or(1), MAX_DEGREE)?;
         let pp = check_count(origin, "plan.pp", self.pp.unwrap_or(1), MAX_DEGREE)?;
-        if gpus % (tp * pp) != 0 {
-            return Err(err("tp", format!("tp·pp ({}) dividing the {gpus} GPUs", tp * pp)));
+        let model_parallel = tp * cp * pp;
+        if gpus % model_parallel != 0 {
+            let expected = format!("tp·cp·pp ({model_parallel}) dividing the {gpus} GPUs");
+            return Err(err("tp", expected));
         }
         let dp = match self.dp {
-            None => gpus / (tp * pp),
-            Some(dp) if dp.checked_mul(tp * pp) == Some(gpus) => dp,
+            None => gpus / model_parallel,
+            Some(dp) if dp.checked_mul(model_parallel) == Some(gpus) => dp,
             Some(dp) => {
                 let expected = format!(
-                    "tp·pp·dp equal to the cluster's {gpus} GPUs; got {tp}·{pp}·{dp} \
+                    "tp·cp·pp·dp equal to the cluster's {gpus} GPUs; got {tp}·{cp}·{pp}·{dp} \
                      (omit dp to derive it)"
                 );
                 return Err(err("dp", expected));
             }
         };
+        check_context(model, cp, tp, self.sequence_parallel.unwrap_or(tp > 1), origin)?;
         let micro_batch =
             check_count(origin, "plan.micro_batch", self.micro_batch.unwrap_or(1), MAX_DEGREE)?;
         let global_batch = self
@@ -159,12 +194,28 @@ impl PlanFile {
             })?,
         };
         let zero_stage = self.zero_stage.unwrap_or(0);
-        if zero_stage > 2 {
-            let expected = format!(
-                "0, 1 or 2, got {zero_stage} (ZeRO-3 / FSDP is not simulated yet: issue 6)"
-            );
-            return Err(err("zero_stage", expected));
+        if zero_stage > 3 {
+            return Err(err("zero_stage", format!("0, 1, 2 or 3, got {zero_stage}")));
         }
+        let shard_group = self.shard_group.unwrap_or(dp * cp);
+        if shard_group == 0 || (dp * cp) % shard_group != 0 {
+            let expected =
+                format!("a divisor of dp·cp ({}) for hybrid sharding, got {shard_group}", dp * cp);
+            return Err(err("shard_group", expected));
+        }
+        if shard_group != dp * cp && zero_stage == 0 {
+            return Err(err(
+                "shard_group",
+                "only with zero_stage 1 to 3 (nothing is sharded)".into(),
+            ));
+        }
+        let cp_comm = match self.cp_comm.as_deref() {
+            None | Some("ring") => CpComm::Ring,
+            Some("all_gather") => CpComm::AllGather,
+            Some(other) => {
+                return Err(err("cp_comm", format!("ring or all_gather, got `{other}`")));
+            }
+        };
         let precision_text = self.precision.as_deref().unwrap_or("bf16");
         let precision = match Precision::parse(precision_text, origin) {
             Ok(p @ (Precision::Bf16 | Precision::Fp8)) => p,
@@ -175,8 +226,16 @@ impl PlanFile {
             parse_size_bytes(text, origin).map_err(|e| err(field, e.expected))
         };
         let sequence_parallel = self.sequence_parallel.unwrap_or(tp > 1);
+        let placement = Axis::parse_order(self.placement.as_deref().unwrap_or(DEFAULT_PLACEMENT))
+            .map_err(|expected| err("placement", expected))?;
+        if cp > 1 && !placement.contains(&Axis::Cp) {
+            let expected = format!("an order naming cp when cp > 1 (cp = {cp}), e.g. tp-cp-dp-pp");
+            return Err(err("placement", expected));
+        }
         let plan = Plan {
             tp,
+            cp,
+            cp_comm,
             pp,
             dp,
             virtual_stages: v,
@@ -189,13 +248,14 @@ impl PlanFile {
             recompute: self.recompute.unwrap_or(Recompute::None),
             sequence_parallel,
             zero_stage,
+            reshard_after_forward: self.reshard_after_forward.unwrap_or(true),
+            shard_group,
             precision,
             overlap_grad_reduce: self.overlap_grad_reduce.unwrap_or(true),
             overlap_param_gather: self.overlap_param_gather.unwrap_or(true),
             overlap_tp_comm: self.overlap_tp_comm.unwrap_or(false),
             flash_attention: self.flash_attention.unwrap_or(true),
-            placement: Axis::parse_order(self.placement.as_deref().unwrap_or("tp-dp-pp"))
-                .map_err(|expected| err("placement", expected))?,
+            placement,
             grad_bytes_per_param: self.grad_bytes_per_param.unwrap_or(4),
             framework_reserve_bytes: size(
                 "framework_reserve",
@@ -208,10 +268,39 @@ impl PlanFile {
         };
         let named =
             |e: InputError| InputError::new(origin, format!("plan.{}", e.field), e.expected);
-        check_tensor_parallel(model, micro_batch, tp, sequence_parallel).map_err(named)?;
+        let local = context_shard(model, cp);
+        check_tensor_parallel(&local, micro_batch, tp, sequence_parallel).map_err(named)?;
         plan.memory_inputs().validate(model).map_err(named)?;
         Ok(plan)
     }
+}
+
+/// Context parallelism's conditions: the sequence splits into `2·cp` equal chunks (two per
+/// rank, one from each end, which balances the causal mask: Megatron-Core's load balancing),
+/// and each rank's `seq_len / cp` tokens split over `tp` with sequence parallelism.
+fn check_context(
+    model: &TransformerModel,
+    cp: u64,
+    tp: u64,
+    sequence_parallel: bool,
+    origin: &str,
+) -> Result<(), InputError> {
+    let s = model.seq_len;
+    let err = |expected: String| InputError::new(origin, "plan.cp", expected);
+    if cp > 1 && s % (2 * cp) != 0 {
+        let expected = format!(
+            "a cp whose 2·cp load-balanced chunks divide the sequence ({s} tokens), got {cp}"
+        );
+        return Err(err(expected));
+    }
+    if sequence_parallel && (s / cp) % tp != 0 {
+        let expected = format!(
+            "a cp leaving each rank a sequence share ({s} / {cp}) that tp ({tp}) divides with \
+             sequence parallelism"
+        );
+        return Err(err(expected));
+    }
+    Ok(())
 }
 
 fn parse_schedule(text: &str) -> Option<Schedule> {
@@ -229,7 +318,8 @@ impl Plan {
         MemoryInputs {
             tp: self.tp,
             pp: self.pp,
-            dp: self.dp,
+            dp: self.shard_group,
+            cp: self.cp,
             virtual_stages: self.virtual_stages,
             first_stage_layers: self.first_stage_layers,
             last_stage_layers: self.last_stage_layers,
@@ -239,6 +329,7 @@ impl Plan {
             sequence_parallel: self.sequence_parallel,
             recompute: self.activation_policy(),
             zero_stage: self.zero_stage,
+            reshard_after_forward: self.reshard_after_forward,
             weight_bytes_per_param: WEIGHT_BYTES_PER_PARAM,
             grad_bytes_per_param: self.grad_bytes_per_param,
             framework_reserve_bytes: self.framework_reserve_bytes,
@@ -256,8 +347,14 @@ impl Plan {
         }
     }
 
-    /// GPUs the plan uses: `tp · pp · dp`.
+    /// GPUs the plan uses: `tp · cp · pp · dp`.
     pub fn gpus(&self) -> u64 {
-        self.tp * self.pp * self.dp
+        self.tp * self.cp * self.pp * self.dp
+    }
+
+    /// Ranks a layer's gradients are reduced over: the data-parallel replicas times the
+    /// context-parallel ranks (each CP rank holds gradients of its part of the sequence).
+    pub fn grad_ranks(&self) -> u64 {
+        self.dp * self.cp
     }
 }

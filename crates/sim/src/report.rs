@@ -102,6 +102,8 @@ pub struct DimTraffic {
     pub tp_bytes: u64,
     /// Pipeline bytes.
     pub pp_bytes: u64,
+    /// Context-parallel bytes.
+    pub cp_bytes: u64,
     /// Data-parallel bytes.
     pub dp_bytes: u64,
     /// The sum.
@@ -115,6 +117,7 @@ impl DimTraffic {
             dimension: dimension.into(),
             tp_bytes: 0,
             pp_bytes: 0,
+            cp_bytes: 0,
             dp_bytes: 0,
             total_bytes: 0,
         }
@@ -125,6 +128,7 @@ impl DimTraffic {
         let slot = match purpose {
             Purpose::TpForward | Purpose::TpBackward => &mut self.tp_bytes,
             Purpose::PpSend => &mut self.pp_bytes,
+            Purpose::CpForward | Purpose::CpBackward => &mut self.cp_bytes,
             _ => &mut self.dp_bytes,
         };
         *slot += bytes;

@@ -123,17 +123,19 @@ fn time_breakdown(out: &mut String, r: &SimReport) {
         "\nWhere the step time goes (stage {}, the busiest)        seconds   share",
         r.breakdown_stage
     );
+    let cp = (r.plan.cp > 1).then_some(("exposed CP communication", b.exposed_cp_comm_s));
     let rows = [
-        ("compute (forward, backward, recomputation)", b.compute_s),
-        ("exposed TP communication", b.exposed_tp_comm_s),
-        ("exposed PP communication", b.exposed_pp_comm_s),
-        ("exposed DP communication", b.exposed_dp_comm_s),
-        ("pipeline bubble", b.pipeline_bubble_s),
-        ("optimizer step", b.optimizer_s),
-        ("fixed per-step overhead (host)", b.step_overhead_s),
-        ("other (waiting for other stages)", b.other_s),
+        Some(("compute (forward, backward, recomputation)", b.compute_s)),
+        Some(("exposed TP communication", b.exposed_tp_comm_s)),
+        cp,
+        Some(("exposed PP communication", b.exposed_pp_comm_s)),
+        Some(("exposed DP communication", b.exposed_dp_comm_s)),
+        Some(("pipeline bubble", b.pipeline_bubble_s)),
+        Some(("optimizer step", b.optimizer_s)),
+        Some(("fixed per-step overhead (host)", b.step_overhead_s)),
+        Some(("other (waiting for other stages)", b.other_s)),
     ];
-    for (name, s) in rows {
+    for (name, s) in rows.into_iter().flatten() {
         let share = if r.step_time_s > 0.0 { 100.0 * s / r.step_time_s } else { 0.0 };
         let _ = writeln!(out, "  {name:<52} {s:>8.3} {share:>6.1} %");
     }
@@ -160,6 +162,11 @@ fn memory(out: &mut String, r: &SimReport) {
             g(s.reserve_bytes),
             g(s.total_bytes)
         );
+        if s.gathered_bytes > 0 {
+            let gathered = g(s.gathered_bytes);
+            let _ =
+                writeln!(out, "    (total includes {gathered:.1} GB of ZeRO-3 gathered layers)");
+        }
     }
 }
 
@@ -180,5 +187,8 @@ fn traffic(out: &mut String, r: &SimReport) {
             g(t.dp_bytes),
             g(t.total_bytes)
         );
+        if t.cp_bytes > 0 {
+            let _ = writeln!(out, "    (total includes {:.2} GB of CP exchanges)", g(t.cp_bytes));
+        }
     }
 }

@@ -28,6 +28,11 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
     let StepInputs { memory, priced, layers, shape } = step_inputs(scenario)?;
     let rank_mode = match mode {
         Mode::Representative => RankMode::Representative,
+        Mode::PerRank if plan.cp > 1 => {
+            let expected = "representative mode with context parallelism (cp > 1): per-rank \
+                            mode does not place context-parallel ranks yet";
+            return Err(InputError::new(origin, "plan.cp", expected));
+        }
         Mode::PerRank => RankMode::PerRank { tp: plan.tp as usize, dp: plan.dp as usize },
     };
     check_graph_size(&shape, rank_mode, origin)?;
@@ -122,7 +127,10 @@ pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError>
             MemSchedule::Interleaved1F1B => Schedule::Interleaved1F1B,
         },
         overlap_grad_reduce: plan.overlap_grad_reduce,
-        param_gather: (plan.zero_stage >= 1).then_some(plan.overlap_param_gather),
+        param_gather: (1..=2).contains(&plan.zero_stage).then_some(plan.overlap_param_gather),
+        gather_every_pass: plan.zero_stage >= 3,
+        regather_for_backward: plan.zero_stage >= 3 && plan.reshard_after_forward,
+        reduce_every_micro_batch: plan.zero_stage >= 2,
     };
     Ok(StepInputs { memory, priced, layers, shape })
 }
@@ -168,12 +176,21 @@ fn use_counts(shape: &StepShape, stage: usize, layers: &[u64]) -> Vec<(Purpose, 
     let m = shape.micro_batches as u64;
     let sends = vstages.iter().map(|&v| u64::from(v != last) + u64::from(v != 0)).sum::<u64>();
     let edge = u64::from(stage == 0 || stage + 1 == shape.stages);
+    let reduces = if shape.reduce_every_micro_batch { stage_layers * m } else { stage_layers };
+    let gathers = if shape.gather_every_pass {
+        stage_layers * m * (1 + u64::from(shape.regather_for_backward))
+    } else {
+        stage_layers
+    };
     vec![
         (Purpose::TpForward, stage_layers * m),
         (Purpose::TpBackward, stage_layers * m),
+        (Purpose::CpForward, stage_layers * m),
+        (Purpose::CpBackward, stage_layers * m),
         (Purpose::PpSend, sends * m),
-        (Purpose::DpGradients, stage_layers),
-        (Purpose::DpParamGather, stage_layers),
+        (Purpose::DpGradients, reduces),
+        (Purpose::DpReplicaGradients, stage_layers),
+        (Purpose::DpParamGather, gathers),
         (Purpose::DpEmbeddingGradients, edge),
     ]
 }

@@ -21,6 +21,7 @@ zero_stage = 1
 fn sum_s(b: &crate::breakdown::Breakdown) -> f64 {
     b.compute_s
         + b.exposed_tp_comm_s
+        + b.exposed_cp_comm_s
         + b.exposed_pp_comm_s
         + b.exposed_dp_comm_s
         + b.pipeline_bubble_s
@@ -117,4 +118,94 @@ fn the_step_overhead_adds_to_the_step_once() {
     assert!((r.step_time_s - base.step_time_s - 0.25).abs() < 1e-9);
     assert!((r.breakdown.step_overhead_s - 0.25).abs() < 1e-12);
     assert!((sum_s(&r.breakdown) - r.step_time_s).abs() < 1e-9);
+}
+
+/// Llama 3 8B on one 8-GPU node, DP 8, one micro-batch each, 2-byte gradients.
+fn fsdp(zero: u8, extra: &str) -> Scenario {
+    scenario(&format!(
+        "[model]\npreset = \"llama3-8b\"\n[cluster]\npreset = \"dgx-h100-basepod\"\nnodes = 1\n\
+         [plan]\nglobal_batch = 8\ngrad_bytes_per_param = 2\nzero_stage = {zero}\n{extra}"
+    ))
+}
+
+/// Bytes of `purposes` per step and GPU at the collectives' own sizes (nccl-tests: the whole
+/// buffer), the way Rajbhandari et al. count volume: an all-reduce is a reduce-scatter plus an
+/// all-gather of the buffer, 2Ψ.
+fn step_volume(sc: &Scenario, purposes: &[Purpose]) -> u64 {
+    let inputs = step_inputs(sc).unwrap();
+    let counts = use_counts(&inputs.shape, 0, &inputs.layers);
+    inputs
+        .priced
+        .collectives
+        .iter()
+        .filter(|u| purposes.contains(&u.purpose))
+        .map(|u| {
+            let ops =
+                if u.result.op == astrolabe_collective::CollectiveOp::AllReduce { 2 } else { 1 };
+            let count = counts.iter().find(|(p, _)| *p == u.purpose).unwrap().1;
+            u.result.size_bytes * u64::from(u.repeats) * ops * count
+        })
+        .sum()
+}
+
+#[test]
+fn zero3_moves_three_times_the_parameter_bytes_against_two_for_all_reduce() {
+    // One Llama 3 8B layer: 2·4096² + 2·4096·1024 + 3·4096·14336 + 2·4096 = 218,112,000
+    // parameters, 436,224,000 bytes at 2 bytes; 32 layers: Ψ = 13,959,168,000 bytes.
+    let psi = 32 * 436_224_000;
+    let layers = [Purpose::DpGradients, Purpose::DpParamGather];
+    assert_eq!(step_volume(&fsdp(0, ""), &layers), 2 * psi);
+    assert_eq!(step_volume(&fsdp(3, ""), &layers), 3 * psi);
+    // Without resharding the backward reuses the forward's gather: 2Ψ.
+    assert_eq!(step_volume(&fsdp(3, "reshard_after_forward = false"), &layers), 2 * psi);
+    // With 4 micro-batches per GPU, ZeRO-3 gathers and scatters in every one: 12Ψ.
+    let four = fsdp(3, "").plan.clone();
+    let mut sc = fsdp(3, "");
+    sc.plan = crate::plan::Plan { global_batch: 32, micro_batches: 4, ..four };
+    assert_eq!(step_volume(&sc, &layers), 12 * psi);
+}
+
+#[test]
+fn hybrid_sharding_scatters_in_the_group_and_all_reduces_the_shard_across_groups() {
+    // Shard groups of 4 (ranks 0–3), 2 replicas: the layer's 436,224,000 gradient bytes are
+    // reduce-scattered over 4 ranks and its 109,056,000-byte shard all-reduced over 2.
+    let sc = fsdp(3, "shard_group = 4");
+    let priced = step_inputs(&sc).unwrap().priced;
+    let of = |p: Purpose| {
+        let u = priced.collectives.iter().find(|u| u.purpose == p).unwrap();
+        (u.result.op, u.result.ranks, u.result.size_bytes)
+    };
+    use astrolabe_collective::CollectiveOp::{AllGather, AllReduce, ReduceScatter};
+    assert_eq!(of(Purpose::DpGradients), (ReduceScatter, 4, 436_224_000));
+    assert_eq!(of(Purpose::DpParamGather), (AllGather, 4, 436_224_000));
+    assert_eq!(of(Purpose::DpReplicaGradients), (AllReduce, 2, 109_056_000));
+    // Memory: the state is sharded 4 ways, not 8.
+    let r = simulate(&sc, Mode::Representative).unwrap();
+    let all8 = simulate(&fsdp(3, ""), Mode::Representative).unwrap();
+    assert!(r.memory.peak_bytes > all8.memory.peak_bytes);
+}
+
+#[test]
+fn context_parallel_exchanges_have_their_own_breakdown_line() {
+    // Llama 3 8B at 8192 tokens, CP 8 on one node with the all-gather variant: nothing of it
+    // hides, so the CP line carries it; the ring variant hides part of it behind attention.
+    let text = |comm: &str| {
+        format!(
+            "[model]\npreset = \"llama3-8b\"\n[cluster]\npreset = \"dgx-h100-basepod\"\n\
+             nodes = 1\n[plan]\ncp = 8\ncp_comm = \"{comm}\"\nglobal_batch = 4\n"
+        )
+    };
+    let gather = simulate(&scenario(&text("all_gather")), Mode::Representative).unwrap();
+    let b = &gather.breakdown;
+    assert!(b.exposed_cp_comm_s > 0.0);
+    assert_eq!((b.exposed_tp_comm_s, b.exposed_pp_comm_s), (0.0, 0.0));
+    assert!((sum_s(b) - gather.step_time_s).abs() < 1e-9);
+    let cp_bytes: u64 = gather.traffic.iter().map(|t| t.cp_bytes).sum();
+    // 4 micro-batches × 32 layers × (all-gather + reduce-scatter) of the whole sequence's K and
+    // V (8192 × 2 × 1024 × 2 = 33,554,432 bytes), 7/8 of it on the wire each.
+    assert_eq!(cp_bytes, 4 * 32 * 2 * 33_554_432 / 8 * 7);
+    let ring = simulate(&scenario(&text("ring")), Mode::Representative).unwrap();
+    assert!(ring.breakdown.exposed_cp_comm_s < b.exposed_cp_comm_s);
+    // The same tokens and model FLOPs as without CP.
+    assert_eq!(ring.tokens_per_step, 4 * 8192);
 }

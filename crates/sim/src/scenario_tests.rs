@@ -92,7 +92,7 @@ fn bad_scenarios_name_the_field() {
         "plan.global_batch"
     );
     assert_eq!(field_of(&SMALL.replace("global_batch = 16", "")), "plan.global_batch");
-    assert_eq!(field_of(&SMALL.replace("pp = 2", "pp = 2\nzero_stage = 3")), "plan.zero_stage");
+    assert_eq!(field_of(&SMALL.replace("pp = 2", "pp = 2\nzero_stage = 4")), "plan.zero_stage");
     assert_eq!(field_of(&SMALL.replace("pp = 2", "pp = 2\nprecision = \"fp4\"")), "plan.precision");
     assert_eq!(field_of(&SMALL.replace("pp = 2", "pp = 2\nschedule = \"zb\"")), "plan.schedule");
     assert_eq!(
@@ -151,4 +151,25 @@ fn a_bad_compute_value_or_key_is_refused_by_name() {
     assert_eq!(e.field, "compute.step_overhead_s");
     let e = parse(&format!("{SMALL}[compute]\ngemm_efficiency = 0.5\n")).unwrap_err();
     assert!(e.to_string().contains("gemm_efficiency"), "{e}");
+}
+
+#[test]
+fn impossible_context_and_sharding_plans_name_the_key() {
+    let with = |extra: &str| SMALL.replace("pp = 2", &format!("pp = 2\n{extra}"));
+    // 8190 tokens do not split into 2·cp = 4 load-balanced chunks.
+    let odd = with("cp = 2").replace("llama3-8b\"", "llama3-8b\"\nseq_len = 8190");
+    let err = parse(&odd).unwrap_err();
+    assert_eq!(err.field, "plan.cp");
+    assert!(err.expected.contains("2·cp load-balanced chunks divide the sequence (8190"), "{err}");
+    // tp·cp·pp = 12 does not divide 8 GPUs.
+    assert_eq!(field_of(&with("cp = 3")), "plan.tp");
+    assert_eq!(field_of(&with("cp = 2\nplacement = \"tp-dp-pp\"")), "plan.placement");
+    assert_eq!(field_of(&with("cp = 2\ncp_comm = \"p2p\"")), "plan.cp_comm");
+    assert_eq!(field_of(&with("zero_stage = 3\nshard_group = 3")), "plan.shard_group");
+    assert_eq!(field_of(&with("shard_group = 1")), "plan.shard_group");
+    // Accepted: CP 2 takes the replicas (dp = 8 / (2·2·2) = 1); ZeRO-3 hybrid sharding.
+    let sc = parse(&with("cp = 2")).unwrap();
+    assert_eq!((sc.plan.cp, sc.plan.dp, sc.plan.gpus()), (2, 1, 8));
+    let sc = parse(&SMALL.replace("pp = 2", "pp = 1\nzero_stage = 3\nshard_group = 2")).unwrap();
+    assert_eq!((sc.plan.dp, sc.plan.shard_group, sc.plan.reshard_after_forward), (4, 2, true));
 }

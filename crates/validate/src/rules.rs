@@ -77,13 +77,19 @@ fn flags_text(e: &Entry<'_>) -> Result<String, Skip> {
 }
 
 /// `tp`, `pp`: as stated; when null, the sizes the entry's `notes` quote as `TP<n>/PP<m>`
-/// (e.g. a strong-scaling row pointing at the weak-scaling row of the same model); otherwise the
-/// entry is skipped: there is no default worth comparing against.
+/// (e.g. a strong-scaling row pointing at the weak-scaling row of the same model); a null `pp`
+/// of an FSDP run is 1; otherwise the entry is skipped: there is no default worth comparing
+/// against.
 pub fn parallel_sizes(e: &Entry<'_>, a: &mut Assumptions) -> Result<(u64, u64), Skip> {
     let notes = e.text("notes")?.unwrap_or_default();
+    let sharded = fsdp(e)?;
     let mut size = |field: &str, tag: &str| -> Result<u64, Skip> {
         if let Some(n) = e.count(field)? {
             return Ok(n);
+        }
+        if field == "pp" && sharded {
+            a.note("plan.pp", 1, "null with fsdp = true; FSDP runs shard instead of pipelining");
+            return Ok(1);
         }
         let quoted = notes
             .match_indices(tag)
@@ -99,22 +105,26 @@ pub fn parallel_sizes(e: &Entry<'_>, a: &mut Assumptions) -> Result<(u64, u64), 
     Ok((size("tp", "TP")?, size("pp", "PP")?))
 }
 
-/// `cp`, `ep`: null means 1; anything above 1 is skipped until context and expert parallelism
-/// are simulated; so are mixture-of-experts models (`model.moe`).
+/// `ep`: null means 1; anything above 1 is skipped until expert parallelism is simulated; so are
+/// mixture-of-experts models (`model.moe`).
 pub fn unsupported_parallelism(e: &Entry<'_>) -> Result<(), Skip> {
-    if let Some(cp) = e.count("cp")?.filter(|&cp| cp > 1) {
-        return Err(Skip(format!("context parallelism not simulated yet (issue 6): cp = {cp}")));
-    }
     if let Some(ep) = e.count("ep")?.filter(|&ep| ep > 1) {
         return Err(Skip(format!("expert parallelism not simulated yet (issue 6): ep = {ep}")));
     }
     if e.model_has("moe") {
         return Err(Skip("mixture-of-experts models not simulated yet (issue 6)".into()));
     }
-    if e.raw("fsdp")? == Raw::Flag(true) {
-        return Err(Skip("ZeRO-3 / FSDP not simulated yet (issue 6): fsdp = true".into()));
-    }
     Ok(())
+}
+
+/// `cp`: as stated; null means 1 (no context parallelism).
+pub fn context_parallel(e: &Entry<'_>) -> Result<u64, Skip> {
+    Ok(e.count("cp")?.unwrap_or(1))
+}
+
+/// `fsdp`: true means ZeRO-3 (PyTorch FSDP shards parameters, gradients and optimizer state).
+pub fn fsdp(e: &Entry<'_>) -> Result<bool, Skip> {
+    Ok(e.raw("fsdp")? == Raw::Flag(true))
 }
 
 /// `vp` (model chunks per pipeline rank): as stated; null, or a text without a number ("interleaved
@@ -161,8 +171,14 @@ pub fn uneven_stages(layers: u64, pp: u64, v: u64, a: &mut Assumptions) -> Optio
 }
 
 /// `global_batch_size`: as stated; when null, `global_batch_tokens / seq_len` if it divides;
-/// otherwise the entry is skipped.
-pub fn global_batch(e: &Entry<'_>, seq_len: u64, a: &mut Assumptions) -> Result<u64, Skip> {
+/// when it does not (a round figure such as "2M" tokens), the nearest multiple of the `dp`
+/// replicas' sequences (at least `dp`); without tokens, the entry is skipped.
+pub fn global_batch(
+    e: &Entry<'_>,
+    seq_len: u64,
+    dp: u64,
+    a: &mut Assumptions,
+) -> Result<u64, Skip> {
     if let Some(gb) = e.count("global_batch_size")? {
         return Ok(gb);
     }
@@ -172,16 +188,25 @@ pub fn global_batch(e: &Entry<'_>, seq_len: u64, a: &mut Assumptions) -> Result<
             a.note("plan.global_batch", gb, "null; global_batch_tokens / seq_len");
             Ok(gb)
         }
-        Some(tokens) => Err(Skip(format!(
-            "global batch not stated, and global_batch_tokens ({tokens}) is not a multiple of \
-             seq_len ({seq_len})"
-        ))),
+        Some(tokens) => {
+            let dp = dp.max(1);
+            let per_replica = ((tokens as f64 / seq_len as f64 / dp as f64).round() as u64).max(1);
+            let gb = per_replica * dp;
+            let rule = format!(
+                "null; global_batch_tokens ({tokens}) / seq_len ({seq_len}) is no whole number: \
+                 the nearest multiple of dp ({dp})"
+            );
+            a.note("plan.global_batch", gb, &rule);
+            Ok(gb)
+        }
         None => Err(Skip("global batch not stated".into())),
     }
 }
 
 /// `micro_batch_size`: as stated; when null, `global_batch / (dp · grad_accum_steps)` if the
-/// entry gives the accumulation steps and that divides; otherwise 1, the Megatron-LM and NeMo
+/// entry gives the accumulation steps and that divides; for an FSDP run, the whole batch of a
+/// replica in one micro-batch (FSDP gathers every parameter again for each micro-batch, so its
+/// recipes raise the batch per GPU rather than accumulate); otherwise 1, the Megatron-LM and NeMo
 /// default in the published recipes of large models.
 pub fn micro_batch(e: &Entry<'_>, gb: u64, dp: u64, a: &mut Assumptions) -> Result<u64, Skip> {
     if let Some(mb) = e.count("micro_batch_size")? {
@@ -193,6 +218,11 @@ pub fn micro_batch(e: &Entry<'_>, gb: u64, dp: u64, a: &mut Assumptions) -> Resu
             a.note("plan.micro_batch", mb, "null; global_batch / (dp · grad_accum_steps)");
             return Ok(mb);
         }
+    }
+    if fsdp(e)? && dp > 0 && gb % dp == 0 {
+        let mb = gb / dp;
+        a.note("plan.micro_batch", mb, "null with fsdp = true; global_batch / dp, no accumulation");
+        return Ok(mb);
     }
     a.note("plan.micro_batch", 1, "null; framework default 1");
     Ok(1)
@@ -238,9 +268,13 @@ pub fn sequence_parallel(
 
 /// `zero_stage`: a number, a text starting with one, or "distributed optimizer" (1). Null means
 /// 1 under NeMo (its recipes use the distributed optimizer) and under Megatron-Core when the
-/// entry names `--overlap-param-gather` (which requires it); 0 otherwise. Stage 3 is skipped.
+/// entry names `--overlap-param-gather` (which requires it); 0 otherwise; 3 with `fsdp = true`.
 pub fn zero_stage(e: &Entry<'_>, fw: Framework, a: &mut Assumptions) -> Result<u64, Skip> {
     let stage = match e.raw("zero_stage")? {
+        Raw::Null if fsdp(e)? => {
+            a.note("plan.zero_stage", 3, "null with fsdp = true");
+            3
+        }
         Raw::Count(z) => z,
         Raw::Text(t) => zero_from_text(t)
             .ok_or_else(|| e.error("zero_stage", format!("0–3 or a text naming it, got {t:?}")))?,
@@ -252,8 +286,8 @@ pub fn zero_stage(e: &Entry<'_>, fw: Framework, a: &mut Assumptions) -> Result<u
             z
         }
     };
-    if stage >= 3 {
-        return Err(Skip(format!("ZeRO-3 / FSDP not simulated yet (issue 6): zero_stage {stage}")));
+    if stage > 3 {
+        return Err(e.error("zero_stage", format!("0 to 3, got {stage}")).into());
     }
     Ok(stage)
 }

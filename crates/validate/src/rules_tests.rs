@@ -37,15 +37,32 @@ fn parallel_sizes_come_from_the_notes_when_null() {
 #[test]
 fn unsupported_parallelism_is_a_skip_with_the_issue() {
     let skip = |v: Value| unsupported_parallelism(&Entry::new(&v, 0, "d").unwrap()).unwrap_err().0;
-    assert!(skip(json!({"id": "a", "cp": 2}))
-        .starts_with("context parallelism not simulated yet (issue 6)"));
+    assert!(skip(json!({"id": "a", "ep": 2}))
+        .starts_with("expert parallelism not simulated yet (issue 6)"));
     assert!(
         skip(json!({"id": "b", "model": {"moe": {"experts": 8}}})).contains("mixture-of-experts")
     );
-    assert!(skip(json!({"id": "c", "fsdp": true})).contains("FSDP"));
-    assert!(
-        unsupported_parallelism(&Entry::new(&json!({"id": "d", "cp": 1}), 0, "d").unwrap()).is_ok()
-    );
+    let ok = |v: Value| unsupported_parallelism(&Entry::new(&v, 0, "d").unwrap()).is_ok();
+    assert!(ok(json!({"id": "d", "cp": 2, "fsdp": true})));
+}
+
+#[test]
+fn fsdp_runs_are_zero3_without_pipeline() {
+    let v = json!({"id": "f", "tp": 8, "fsdp": true, "cp": null});
+    let (got, a) = with(v, |e, a| {
+        (
+            parallel_sizes(e, a).unwrap(),
+            zero_stage(e, Framework::Classic, a).unwrap(),
+            context_parallel(e).unwrap(),
+        )
+    });
+    assert_eq!(got, ((8, 1), 3, 1));
+    let fields: Vec<&str> = a.iter().map(|x| x.field.as_str()).collect();
+    assert_eq!(fields, ["plan.pp", "plan.zero_stage"]);
+    // No accumulation: OPT's 992 sequences over 124 replicas are one micro-batch of 8.
+    let (mb, _) =
+        with(json!({"id": "f", "fsdp": true}), |e, a| micro_batch(e, 992, 124, a).unwrap());
+    assert_eq!(mb, 8);
 }
 
 #[test]
@@ -66,8 +83,8 @@ fn texts_are_read_by_their_first_word_or_number() {
     let fields: Vec<&str> = a.iter().map(|x| x.field.as_str()).collect();
     assert_eq!(fields, ["plan.virtual_stages", "plan.precision"]);
     let z3 = json!({"id": "z", "zero_stage": "3 (FSDP)"});
-    let (skip, _) = with(z3, |e, a| zero_stage(e, Framework::Classic, a).unwrap_err());
-    assert!(skip.0.contains("ZeRO-3"), "{}", skip.0);
+    let (stage, _) = with(z3, |e, a| zero_stage(e, Framework::Classic, a).unwrap());
+    assert_eq!(stage, 3);
 }
 
 #[test]
@@ -100,7 +117,7 @@ fn nulls_follow_the_framework_of_the_time() {
 fn batch_rules() {
     let v = json!({"id": "b", "global_batch_tokens": 4194304, "grad_accum_steps": 128});
     let (got, a) = with(v, |e, a| {
-        let gb = global_batch(e, 2048, a).unwrap();
+        let gb = global_batch(e, 2048, 8, a).unwrap();
         (gb, micro_batch(e, gb, 8, a).unwrap())
     });
     // 4,194,304 / 2048 = 2048 sequences; 2048 / (8 · 128) = 2 per micro-batch.
@@ -108,8 +125,12 @@ fn batch_rules() {
     assert_eq!(a.len(), 2);
     let (mb, a) = with(json!({"id": "c"}), |e, a| micro_batch(e, 192, 48, a).unwrap());
     assert_eq!((mb, a[0].value.as_str()), (1, "1"));
-    let (skip, _) = with(json!({"id": "d"}), |e, a| global_batch(e, 2048, a).unwrap_err());
+    let (skip, _) = with(json!({"id": "d"}), |e, a| global_batch(e, 2048, 8, a).unwrap_err());
     assert_eq!(skip.0, "global batch not stated");
+    // OPT's "2M" tokens of 2048: 976.6 sequences, 7.9 per replica of 124: 8 × 124 = 992.
+    let opt = json!({"id": "o", "global_batch_tokens": 2_000_000});
+    let (gb, _) = with(opt, |e, a| global_batch(e, 2048, 124, a).unwrap());
+    assert_eq!(gb, 992);
 }
 
 #[test]

@@ -55,20 +55,24 @@ fn plan_table(
     let mut plan = Table::new();
     let mut int = |key: &str, v: u64| plan.insert(key.into(), Value::Integer(v as i64));
     let (tp, pp) = rules::parallel_sizes(e, a)?;
+    let cp = rules::context_parallel(e)?;
     int("tp", tp);
     int("pp", pp);
+    if cp > 1 {
+        int("cp", cp);
+    }
     let dp = match e.count("dp")? {
         Some(dp) => {
             int("dp", dp);
             dp
         }
         None => {
-            let dp = (gpus / (tp * pp)).max(1);
-            a.note("plan.dp", dp, "null; GPUs / (tp · pp)");
+            let dp = (gpus / (tp * pp * cp)).max(1);
+            a.note("plan.dp", dp, "null; GPUs / (tp · pp · cp)");
             dp
         }
     };
-    let global_batch = rules::global_batch(e, shape.seq_len, a)?;
+    let global_batch = rules::global_batch(e, shape.seq_len, dp, a)?;
     int("global_batch", global_batch);
     let micro_batch = rules::micro_batch(e, global_batch, dp, a)?;
     int("micro_batch", micro_batch);

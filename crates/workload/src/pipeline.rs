@@ -4,10 +4,14 @@
 //! each followed by the exposed part of that layer's tensor-parallel collectives (on the compute
 //! stream) while the overlapped part runs beside the layer on a TP stream. A forward pass ends with a send of its activations on
 //! the pipeline stream; the next virtual stage's pass waits for it (backward: the reverse).
+//! The exposed part of a layer's context-parallel exchange runs on the CP stream after the layer.
 //! Data-parallel gradient reduction runs per layer on the DP stream once the layer's last backward
 //! is done (or after the whole backward without overlap); the optimizer follows; with ZeRO-1 the
 //! updated parameters are all-gathered (at the start of the step, beside the forward, when that
-//! is overlapped, as Megatron does with the next step's forward).
+//! is overlapped, as Megatron does with the next step's forward). With ZeRO-3 each pass gathers
+//! every layer's parameters one layer ahead of its computation (a gather may start once the
+//! layer two back is done, so two layers are whole at once) and, with sharded gradients, each
+//! backward reduce-scatters every layer's gradients as soon as it is done.
 
 use crate::schedule::{stage_order, Schedule};
 use astrolabe_engine::{Category, Graph, StreamId, Task, TaskId};
@@ -37,6 +41,14 @@ pub struct StepShape {
     pub overlap_grad_reduce: bool,
     /// ZeRO-1: gather updated parameters; overlapped with the forward when true.
     pub param_gather: Option<bool>,
+    /// ZeRO-3 / FSDP: gather each layer's parameters before its forward in every micro-batch
+    /// (one layer ahead of the computation; [`StepCosts::gather_layer_ns`] each).
+    pub gather_every_pass: bool,
+    /// ZeRO-3 with resharding after the forward: gather again before each layer's backward.
+    pub regather_for_backward: bool,
+    /// ZeRO-2 and 3: reduce-scatter each layer's gradients after its backward in every
+    /// micro-batch ([`StepCosts::dp_micro_ns`]), the gradients being sharded.
+    pub reduce_every_micro_batch: bool,
 }
 
 /// Durations, in nanoseconds, of the step's pieces on one rank.
@@ -64,11 +76,19 @@ pub struct StepCosts {
     pub last_bwd_ns: u64,
     /// Sending one micro-batch's activations (or gradients) to the neighbour stage.
     pub p2p_ns: u64,
-    /// Data-parallel reduction of one layer's gradients.
+    /// Context-parallel communication of one layer's forward not hidden behind its attention
+    /// (run on the CP stream after the layer; the next layer waits for it).
+    pub cp_fwd_ns: u64,
+    /// Same for the layer's backward.
+    pub cp_bwd_ns: u64,
+    /// Data-parallel reduction of one layer's gradients, once per step.
     pub dp_layer_ns: u64,
+    /// Reduce-scatter of one layer's gradients after each of its backward passes (ZeRO-2/3).
+    pub dp_micro_ns: u64,
     /// Data-parallel reduction of the embedding or output layer's gradients (first/last stage).
     pub dp_extra_ns: u64,
-    /// ZeRO-1 all-gather of one layer's parameters.
+    /// All-gather of one layer's parameters (once per step with ZeRO-1/2, before each pass with
+    /// ZeRO-3).
     pub gather_layer_ns: u64,
     /// Optimizer step of one stage.
     pub optimizer_ns: u64,
@@ -100,6 +120,7 @@ pub struct StepGraph {
 struct Rank {
     compute: StreamId,
     tp: StreamId,
+    cp: StreamId,
     dp: StreamId,
     pp: StreamId,
 }
@@ -140,6 +161,7 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
                 stage.push(Rank {
                     compute: b.g.add_stream(format!("{name}/compute")),
                     tp: b.g.add_stream(format!("{name}/tp")),
+                    cp: b.g.add_stream(format!("{name}/cp")),
                     dp: b.g.add_stream(format!("{name}/dp")),
                     pp: b.g.add_stream(format!("{name}/pp")),
                 });

@@ -4,6 +4,15 @@ use super::{Builder, Rank, RankState};
 use crate::schedule::Pass;
 use astrolabe_engine::{Category, TaskId};
 
+/// Which pass of which rank a task belongs to.
+#[derive(Clone, Copy)]
+struct PassTag {
+    s: usize,
+    ri: usize,
+    dir: &'static str,
+    mb: usize,
+}
+
 impl Builder<'_> {
     fn shared(&self) -> (bool, bool) {
         (self.tp > 1, self.dp > 1)
@@ -48,49 +57,39 @@ impl Builder<'_> {
         }
         let layers = self.vstage_layers(vstage);
         let ordered: Vec<usize> = if fwd { layers.collect() } else { layers.rev().collect() };
-        let (tp_shared, _) = self.shared();
-        let d_idx = ri / self.tp;
-        for layer in ordered {
+        let tag = PassTag { s, ri, dir, mb };
+        let gathers_here =
+            self.shape.gather_every_pass && (fwd || self.shape.regather_for_backward);
+        let mut next_gather = ordered
+            .first()
+            .filter(|_| gathers_here)
+            .map(|&l| self.unit_gather(rank, tag, l, vec![]));
+        let mut computed: Vec<TaskId> = Vec::new();
+        for (i, &layer) in ordered.iter().enumerate() {
             let mut deps = prev.clone();
             if fwd {
                 deps.extend(st.gathers.get(&layer).copied());
             }
+            deps.extend(next_gather.take());
             let ns = if fwd { c.layer_fwd_ns } else { c.layer_bwd_ns };
             let label = format!("s{s} {dir} mb{mb} L{layer}");
             let compute =
                 self.g.push(label.clone(), rank.compute, ns, deps.clone(), Category::Compute);
-            prev = vec![compute];
-            let (serial_ns, beside_ns) = if fwd {
-                (c.tp_fwd_ns, c.tp_fwd_beside_ns)
-            } else {
-                (c.tp_bwd_ns, c.tp_bwd_beside_ns)
-            };
-            if serial_ns > 0 {
-                let key = format!("tp s{s} d{d_idx} {dir} mb{mb} L{layer}");
-                let t = self.collective(
-                    tp_shared.then_some(key),
-                    format!("{label} tp"),
-                    rank.compute,
-                    serial_ns,
-                    vec![compute],
-                    Category::TpComm,
-                );
-                prev = vec![t];
-            }
-            if beside_ns > 0 {
-                let key = format!("tp-beside s{s} d{d_idx} {dir} mb{mb} L{layer}");
-                let t = self.collective(
-                    tp_shared.then_some(key),
-                    format!("{label} tp beside"),
-                    rank.tp,
-                    beside_ns,
-                    deps,
-                    Category::TpComm,
-                );
-                prev.push(t);
+            computed.push(compute);
+            prev = self.layer_comm(rank, tag, layer, compute, deps);
+            if let Some(&after) = ordered.get(i + 1).filter(|_| gathers_here) {
+                // Prefetch: the next layer's gather may start once the layer before this one
+                // is done with its weights.
+                let freed: Vec<TaskId> =
+                    i.checked_sub(1).map(|j| computed[j]).into_iter().collect();
+                next_gather = Some(self.unit_gather(rank, tag, after, freed));
             }
             if !fwd {
-                st.last_backward_of_layer.insert(layer, *prev.last().expect("a layer has a task"));
+                let done = *prev.last().expect("a layer has a task");
+                st.last_backward_of_layer.insert(layer, done);
+                if self.shape.reduce_every_micro_batch && c.dp_micro_ns > 0 {
+                    self.micro_reduce(rank, tag, layer, done);
+                }
             }
         }
         if fwd && last && c.last_fwd_ns > 0 {
@@ -117,6 +116,96 @@ impl Builder<'_> {
                 Category::PpComm,
             )
         })
+    }
+
+    /// A layer's communication after its computation `compute` (which waited for `deps`): the
+    /// exposed context-parallel exchange (CP stream), the exposed TP collectives (compute
+    /// stream), the overlapped TP share (TP stream, beside the layer). Returns what the next
+    /// layer waits for.
+    fn layer_comm(
+        &mut self,
+        rank: &Rank,
+        tag: PassTag,
+        layer: usize,
+        compute: TaskId,
+        deps: Vec<TaskId>,
+    ) -> Vec<TaskId> {
+        let (c, fwd) = (self.costs, tag.dir == "F");
+        let PassTag { s, ri, dir, mb } = tag;
+        let label = format!("s{s} {dir} mb{mb} L{layer}");
+        let (tp_shared, _) = self.shared();
+        let d_idx = ri / self.tp;
+        let mut prev = vec![compute];
+        let cp_ns = if fwd { c.cp_fwd_ns } else { c.cp_bwd_ns };
+        if cp_ns > 0 {
+            // Its own stream: the breakdown gives the CP stream its own line. The engine
+            // category stays DpComm until the engine has a CP category.
+            let t = self.g.push(format!("{label} cp"), rank.cp, cp_ns, prev, Category::DpComm);
+            prev = vec![t];
+        }
+        let (serial_ns, beside_ns) =
+            if fwd { (c.tp_fwd_ns, c.tp_fwd_beside_ns) } else { (c.tp_bwd_ns, c.tp_bwd_beside_ns) };
+        if serial_ns > 0 {
+            let key = format!("tp s{s} d{d_idx} {dir} mb{mb} L{layer}");
+            let t = self.collective(
+                tp_shared.then_some(key),
+                format!("{label} tp"),
+                rank.compute,
+                serial_ns,
+                prev,
+                Category::TpComm,
+            );
+            prev = vec![t];
+        }
+        if beside_ns > 0 {
+            let key = format!("tp-beside s{s} d{d_idx} {dir} mb{mb} L{layer}");
+            let t = self.collective(
+                tp_shared.then_some(key),
+                format!("{label} tp beside"),
+                rank.tp,
+                beside_ns,
+                deps,
+                Category::TpComm,
+            );
+            prev.push(t);
+        }
+        prev
+    }
+
+    /// ZeRO-3: the gather of `layer`'s parameters for one pass, after `deps`.
+    fn unit_gather(
+        &mut self,
+        rank: &Rank,
+        tag: PassTag,
+        layer: usize,
+        deps: Vec<TaskId>,
+    ) -> TaskId {
+        let PassTag { s, ri, dir, mb } = tag;
+        let (_, dp_shared) = self.shared();
+        let key = format!("fsdp-gather s{s} t{} {dir} mb{mb} L{layer}", ri % self.tp);
+        self.collective(
+            dp_shared.then_some(key),
+            format!("s{s} {dir} mb{mb} gather L{layer}"),
+            rank.dp,
+            self.costs.gather_layer_ns,
+            deps,
+            Category::DpComm,
+        )
+    }
+
+    /// ZeRO-2/3: the reduce-scatter of `layer`'s gradients of one micro-batch, after `done`.
+    fn micro_reduce(&mut self, rank: &Rank, tag: PassTag, layer: usize, done: TaskId) {
+        let PassTag { s, ri, mb, .. } = tag;
+        let (_, dp_shared) = self.shared();
+        let key = format!("fsdp-reduce s{s} t{} mb{mb} L{layer}", ri % self.tp);
+        self.collective(
+            dp_shared.then_some(key),
+            format!("s{s} B mb{mb} grad reduce L{layer}"),
+            rank.dp,
+            self.costs.dp_micro_ns,
+            vec![done],
+            Category::DpComm,
+        );
     }
 
     /// ZeRO-1 parameter gathers overlapped with the forward: issued at the start of the step.

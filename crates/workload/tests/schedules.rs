@@ -12,6 +12,9 @@ fn shape(schedule: Schedule, stages: usize, chunks: usize, micro_batches: usize)
         schedule,
         overlap_grad_reduce: true,
         param_gather: None,
+        gather_every_pass: false,
+        regather_for_backward: false,
+        reduce_every_micro_batch: false,
     }
 }
 
