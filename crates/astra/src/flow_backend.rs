@@ -185,34 +185,19 @@ pub fn collective_ns(
 /// Ranks of the group over `dims` that holds rank 0, in mixed-radix order (first of `dims`
 /// fastest).
 fn group_of_rank_zero(network: &Network, dims: &[usize]) -> Vec<usize> {
-    let strides: Vec<u64> = network
-        .dims
-        .iter()
-        .scan(1u64, |acc, d| {
-            let s = *acc;
-            *acc *= d.npus;
-            Some(s)
+    let stride = |d: usize| network.dims[..d].iter().map(|x| x.npus).product::<u64>();
+    let size: u64 = dims.iter().map(|&d| network.dims[d].npus).product();
+    (0..size)
+        .map(|mut index| {
+            let mut rank = 0;
+            for &d in dims {
+                let n = network.dims[d].npus;
+                rank += (index % n) * stride(d);
+                index /= n;
+            }
+            rank as usize
         })
-        .collect();
-    let mut ranks = vec![0u64];
-    for &d in dims {
-        let step = strides[d];
-        ranks = (0..network.dims[d].npus)
-            .flat_map(|i| ranks.iter().map(move |&r| r + i * step))
-            .collect::<Vec<_>>();
-        ranks.sort_unstable_by_key(|&r| r);
-        ranks = reorder(ranks, dims, &strides, network);
-    }
-    ranks.into_iter().map(|r| r as usize).collect()
-}
-
-/// Sorts ranks by their coordinates over `dims`, first dimension fastest.
-fn reorder(mut ranks: Vec<u64>, dims: &[usize], strides: &[u64], network: &Network) -> Vec<u64> {
-    let key = |r: &u64| {
-        dims.iter().rev().map(|&d| (r / strides[d]) % network.dims[d].npus).collect::<Vec<_>>()
-    };
-    ranks.sort_by_key(key);
-    ranks
+        .collect()
 }
 
 #[cfg(test)]

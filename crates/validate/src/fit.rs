@@ -137,23 +137,20 @@ pub fn fit_reusing(
 
 /// The fitted values as `[compute]` overrides.
 pub fn overrides(fits: &[GenerationFit]) -> Overrides {
-    let mut out = Overrides::default();
-    for f in fits {
-        let table = out.0.entry(f.generation).or_default();
-        for x in &f.fitted {
-            table.insert(x.knob.key.into(), toml::Value::Float(x.value));
-        }
-    }
-    out
+    as_overrides(fits, |x| x.value)
 }
 
 /// The knobs of `fits` at their start values, as overrides (the dataset before the fit).
 pub fn start_overrides(fits: &[GenerationFit]) -> Overrides {
+    as_overrides(fits, |x| x.before)
+}
+
+fn as_overrides(fits: &[GenerationFit], value: fn(&Fitted) -> f64) -> Overrides {
     let mut out = Overrides::default();
     for f in fits {
         let table = out.0.entry(f.generation).or_default();
         for x in &f.fitted {
-            table.insert(x.knob.key.into(), toml::Value::Float(x.before));
+            table.insert(x.knob.key.into(), toml::Value::Float(value(x)));
         }
     }
     out

@@ -9,7 +9,7 @@ use astrolabe_validate::fit::{
     SWEEPS,
 };
 use astrolabe_validate::summary::{stats, Stats};
-use astrolabe_validate::{validate_with, Overrides};
+use astrolabe_validate::{validate_with, Overrides, Validation};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -78,20 +78,18 @@ fn training_stats(data: &Value, origin: &str, o: &Overrides) -> Result<Stats> {
     Ok(stats(&errors))
 }
 
-/// Primary absolute errors of the training entries of `publisher_name`, under `o`.
-fn errors_of(data: &Value, origin: &str, o: &Overrides, publisher_name: &str) -> Result<Vec<f64>> {
-    let v = validate_with(data, origin, o)?;
-    Ok(v.entries
+/// Primary absolute errors of the training entries of `publisher_name` in `v`.
+fn errors_of(v: &Validation, publisher_name: &str) -> Vec<f64> {
+    v.entries
         .iter()
         .filter(|c| c.generation.is_some() && publisher(&c.source) == publisher_name)
         .map(|c| c.primary.error.abs())
-        .collect())
+        .collect()
 }
 
 fn holdout(data: &Value, origin: &str, fits: &[GenerationFit]) -> Result<Vec<Holdout>> {
-    let all = overrides(fits);
-    let first = validate_with(data, origin, &all)?;
-    let publishers: BTreeSet<String> = first
+    let in_sample = validate_with(data, origin, &overrides(fits))?;
+    let publishers: BTreeSet<String> = in_sample
         .entries
         .iter()
         .filter(|c| c.generation.is_some())
@@ -100,13 +98,25 @@ fn holdout(data: &Value, origin: &str, fits: &[GenerationFit]) -> Result<Vec<Hol
     let mut out = Vec::new();
     for p in publishers {
         let without = overrides(&fit_reusing(data, origin, Some(&p), fits)?);
+        let held_out = validate_with(data, origin, &without)?;
         out.push(Holdout {
-            in_sample: stats(&errors_of(data, origin, &all, &p)?),
-            held_out: stats(&errors_of(data, origin, &without, &p)?),
+            in_sample: stats(&errors_of(&in_sample, &p)),
+            held_out: stats(&errors_of(&held_out, &p)),
             publisher: p,
         });
     }
     Ok(out)
+}
+
+/// Median and p90 with and without the publisher, in percent: in, out, in, out.
+fn holdout_pcts(h: &Holdout) -> [f64; 4] {
+    [
+        h.in_sample.median_abs_error,
+        h.held_out.median_abs_error,
+        h.in_sample.p90_abs_error,
+        h.held_out.p90_abs_error,
+    ]
+    .map(|x| x * 100.0)
 }
 
 fn text(
@@ -149,15 +159,11 @@ fn text(
             "held-out publisher", "entries", "median in/out", "p90 in/out"
         );
         for h in holdouts {
+            let [mi, mo, pi, po] = holdout_pcts(h);
             let _ = writeln!(
                 s,
-                "{:<24} {:>8} {:>7.1}% {:>6.1}% {:>7.1}% {:>6.1}%",
-                h.publisher,
-                h.held_out.count,
-                h.in_sample.median_abs_error * 100.0,
-                h.held_out.median_abs_error * 100.0,
-                h.in_sample.p90_abs_error * 100.0,
-                h.held_out.p90_abs_error * 100.0
+                "{:<24} {:>8} {mi:>7.1}% {mo:>6.1}% {pi:>7.1}% {po:>6.1}%",
+                h.publisher, h.held_out.count
             );
         }
     }
@@ -214,15 +220,11 @@ fn markdown(fits: &[GenerationFit], effect: &BeforeAfter, holdouts: &[Holdout]) 
         let _ = writeln!(s, "\n| held-out publisher | entries | median, fitted with it | median, held out | p90, fitted with it | p90, held out |");
         let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
         for h in holdouts {
+            let [mi, mo, pi, po] = holdout_pcts(h);
             let _ = writeln!(
                 s,
-                "| {} | {} | {:.1}% | {:.1}% | {:.1}% | {:.1}% |",
-                h.publisher,
-                h.held_out.count,
-                h.in_sample.median_abs_error * 100.0,
-                h.held_out.median_abs_error * 100.0,
-                h.in_sample.p90_abs_error * 100.0,
-                h.held_out.p90_abs_error * 100.0
+                "| {} | {} | {mi:.1}% | {mo:.1}% | {pi:.1}% | {po:.1}% |",
+                h.publisher, h.held_out.count
             );
         }
     }
