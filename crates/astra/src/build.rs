@@ -8,7 +8,7 @@
 
 use crate::collective::Ctx;
 use crate::error::{input, AstraError};
-use crate::memory::{CommGroups, RemoteMemory};
+use crate::memory::{CommGroups, PortOf, RemoteMemory};
 use crate::node::{self, GroupKey};
 use astrolabe_chakra::{validate_dependencies, Node, NodeType, Trace};
 use astrolabe_engine::{Category, Graph, Task, TaskId};
@@ -23,10 +23,10 @@ pub struct RankTrace {
     pub trace: Trace,
 }
 
-/// The graph and, per stream, the rank it belongs to.
+/// The graph and, per task, the rank it belongs to.
 pub(crate) struct Built {
     pub graph: Graph,
-    pub stream_rank: Vec<u64>,
+    pub task_rank: Vec<u64>,
 }
 
 struct Rendezvous {
@@ -51,6 +51,16 @@ pub(crate) struct Builder<'a> {
     recvs: BTreeMap<Channel, Vec<TaskId>>,
     rendezvous: BTreeMap<(GroupKey, u64), Rendezvous>,
     occurrences: BTreeMap<(u64, GroupKey), u64>,
+    /// Shared memory ports (node index or pool) and their arrival-order stream.
+    ports: BTreeMap<u64, usize>,
+    /// Communication streams and their rank.
+    comm_streams: BTreeMap<usize, u64>,
+    /// Per rank, its last task holding the communication slot.
+    last_comm: BTreeMap<u64, TaskId>,
+    /// Per rank, an access on a shared port that its next communication task must wait for.
+    pending_access: BTreeMap<u64, TaskId>,
+    /// Accesses on shared ports and the rank that issued each.
+    access_rank: BTreeMap<TaskId, u64>,
 }
 
 impl<'a> Builder<'a> {
@@ -72,6 +82,11 @@ impl<'a> Builder<'a> {
             recvs: BTreeMap::new(),
             rendezvous: BTreeMap::new(),
             occurrences: BTreeMap::new(),
+            ports: BTreeMap::new(),
+            comm_streams: BTreeMap::new(),
+            last_comm: BTreeMap::new(),
+            pending_access: BTreeMap::new(),
+            access_rank: BTreeMap::new(),
         }
     }
 
@@ -151,12 +166,17 @@ impl<'a> Builder<'a> {
             }
             NodeType::MemLoad | NodeType::MemStore => {
                 let bytes = node::require(n, "tensor_size", origin)?;
-                let Some(d) = self.memory.access_ns(bytes) else {
+                let (Some(d), Some(port)) =
+                    (self.memory.access_ns(bytes), self.memory.port_of(rank))
+                else {
                     let expected =
                         "no memory node: the remote-memory file says NO_MEMORY_EXPANSION";
                     return Err(input(origin, &format!("node {}: type", n.id), expected));
                 };
-                (self.stream(rank, "comm"), d, Category::PpComm)
+                match port {
+                    PortOf::Own => (self.stream(rank, "comm"), d, Category::PpComm),
+                    PortOf::Shared(key) => return Ok(self.push_shared(rank, key, label, d, deps)),
+                }
             }
             NodeType::Metadata | NodeType::Invalid => (self.own_stream(rank), 0, Category::Compute),
         };
@@ -241,16 +261,59 @@ impl<'a> Builder<'a> {
         Ok(self.push(label, s, duration, deps, Some(id), Category::DpComm))
     }
 
+    /// Adds a task; one on a communication stream also waits for its rank's pending access on a
+    /// shared memory port, so a rank still runs one communication node at a time.
     fn push(
         &mut self,
         label: String,
         stream: usize,
         duration_ns: u64,
-        deps: Vec<TaskId>,
+        mut deps: Vec<TaskId>,
         rendezvous: Option<usize>,
         category: Category,
     ) -> TaskId {
-        self.graph.add(Task { label, stream, duration_ns, deps, rendezvous, category })
+        let rank = self.comm_streams.get(&stream).copied();
+        if let Some(access) = rank.and_then(|r| self.pending_access.remove(&r)) {
+            deps.push(access);
+        }
+        let task = self.graph.add(Task { label, stream, duration_ns, deps, rendezvous, category });
+        if let Some(r) = rank {
+            self.last_comm.insert(r, task);
+        }
+        task
+    }
+
+    /// Adds a memory access of `rank` on the shared port `key`: it queues there in arrival order
+    /// once the rank's previous communication node is done, and holds the rank's slot.
+    fn push_shared(
+        &mut self,
+        rank: u64,
+        key: u64,
+        label: String,
+        duration_ns: u64,
+        mut deps: Vec<TaskId>,
+    ) -> TaskId {
+        let stream = match self.ports.get(&key) {
+            Some(&s) => s,
+            None => {
+                let name = match key {
+                    u64::MAX => "memory pool".to_string(),
+                    node => format!("node {node} memory"),
+                };
+                let s = self.graph.add_fifo_stream(name);
+                self.stream_rank.push(u64::MAX);
+                self.ports.insert(key, s);
+                s
+            }
+        };
+        deps.extend(self.last_comm.get(&rank).copied());
+        let category = Category::PpComm;
+        let task =
+            self.graph.add(Task { label, stream, duration_ns, deps, rendezvous: None, category });
+        self.access_rank.insert(task, rank);
+        self.pending_access.insert(rank, task);
+        self.last_comm.insert(rank, task);
+        task
     }
 
     fn stream(&mut self, rank: u64, kind: &'static str) -> usize {
@@ -260,6 +323,9 @@ impl<'a> Builder<'a> {
         let s = self.graph.add_stream(format!("rank {rank} {kind}"));
         self.stream_rank.push(rank);
         self.streams.insert((rank, kind), s);
+        if kind == "comm" {
+            self.comm_streams.insert(s, rank);
+        }
         s
     }
 
@@ -294,6 +360,12 @@ impl<'a> Builder<'a> {
             );
             return Err(input(workload, "COMM_COLL", expected));
         }
-        Ok(Built { graph: self.graph, stream_rank: self.stream_rank })
+        let task_rank = (0..self.graph.tasks.len())
+            .map(|t| match self.access_rank.get(&t) {
+                Some(&rank) => rank,
+                None => self.stream_rank[self.graph.tasks[t].stream],
+            })
+            .collect();
+        Ok(Built { graph: self.graph, task_rank })
     }
 }

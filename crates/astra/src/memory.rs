@@ -1,8 +1,10 @@
 //! The remote-memory JSON and the communicator-group JSON.
 //!
-//! Remote memory: `memory-type` is `NO_MEMORY_EXPANSION`, `PER_NPU_MEMORY_EXPANSION` or
-//! `MEMORY_POOL`; an access costs `remote-mem-latency` (ns) + bytes / `remote-mem-bw` (bytes per
-//! ns). Communicator groups: an object from a group name (`pg_name` in the traces) to its ranks.
+//! Remote memory: `memory-type` is `NO_MEMORY_EXPANSION`, `PER_NPU_MEMORY_EXPANSION` (a port per
+//! NPU), `PER_NODE_MEMORY_EXPANSION` (a port per node of `num-npus-per-node` NPUs) or
+//! `MEMORY_POOL` (one port for all); an access costs `remote-mem-latency` (ns) + bytes /
+//! `remote-mem-bw` (GB/s, i.e. bytes per ns), and a shared port serves accesses first come,
+//! first served. Communicator groups: an object from a group name (`pg_name` in the traces) to its ranks.
 
 use crate::error::{input, AstraError};
 use crate::json;
@@ -15,26 +17,77 @@ use std::collections::BTreeMap;
 pub enum RemoteMemory {
     /// No remote memory: a memory node is an error.
     None,
-    /// Each NPU has its own expansion memory.
-    PerNpu {
-        /// Latency of one access in ns.
-        latency_ns: f64,
-        /// Bandwidth in bytes per ns.
-        bandwidth_bytes_per_ns: f64,
+    /// Each NPU has its own expansion memory and its own port to it.
+    PerNpu(Port),
+    /// The NPUs of a node share one port: NPU `r` uses node `r / npus_per_node`'s.
+    PerNode {
+        /// The port of each node.
+        port: Port,
+        /// Nodes declared.
+        nodes: u64,
+        /// NPUs per node.
+        npus_per_node: u64,
     },
+    /// One pool for all NPUs behind a single port that serves accesses first come, first served.
+    Pool(Port),
+}
+
+/// One memory port: every access costs `latency_ns + bytes / bandwidth_bytes_per_ns`, and a
+/// port serves one access at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Port {
+    /// Latency of one access in ns.
+    pub latency_ns: f64,
+    /// Bandwidth in bytes per ns (the file's GB/s).
+    pub bandwidth_bytes_per_ns: f64,
+}
+
+/// Which port an NPU's accesses queue on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PortOf {
+    /// Its own port: accesses hold the NPU's communication slot, nothing else.
+    Own,
+    /// A port shared with other NPUs (node index, or `u64::MAX` for the pool).
+    Shared(u64),
 }
 
 impl RemoteMemory {
     /// Time of one access of `bytes`, rounded down to whole ns; `None` without remote memory.
     pub fn access_ns(&self, bytes: u64) -> Option<u64> {
+        let port = match self {
+            RemoteMemory::None => return None,
+            RemoteMemory::PerNpu(p) | RemoteMemory::Pool(p) => p,
+            RemoteMemory::PerNode { port, .. } => port,
+        };
+        Some((port.latency_ns + bytes as f64 / port.bandwidth_bytes_per_ns) as u64)
+    }
+
+    /// The port NPU `rank` uses; `None` without remote memory.
+    pub fn port_of(&self, rank: u64) -> Option<PortOf> {
         match *self {
             RemoteMemory::None => None,
-            RemoteMemory::PerNpu { latency_ns, bandwidth_bytes_per_ns } => {
-                Some((latency_ns + bytes as f64 / bandwidth_bytes_per_ns) as u64)
+            RemoteMemory::PerNpu(_) => Some(PortOf::Own),
+            RemoteMemory::PerNode { npus_per_node, .. } => {
+                Some(PortOf::Shared(rank / npus_per_node))
             }
+            RemoteMemory::Pool(_) => Some(PortOf::Shared(u64::MAX)),
         }
     }
+
+    /// Checks the file covers `npus` NPUs (a per-node memory must give every NPU a node).
+    pub fn check_npus(&self, npus: u64, origin: &str) -> Result<(), AstraError> {
+        if let RemoteMemory::PerNode { nodes, npus_per_node, .. } = *self {
+            if nodes.saturating_mul(npus_per_node) < npus {
+                let expected = format!("num-nodes x num-npus-per-node covering the {npus} NPUs of the network, found {nodes} x {npus_per_node}");
+                return Err(input(origin, "num-nodes", expected));
+            }
+        }
+        Ok(())
+    }
 }
+
+const MEMORY_TYPES: &str =
+    "NO_MEMORY_EXPANSION, PER_NPU_MEMORY_EXPANSION, PER_NODE_MEMORY_EXPANSION or MEMORY_POOL";
 
 /// Parses the remote-memory JSON `text`.
 pub fn parse_remote_memory(text: &str, origin: &str) -> Result<RemoteMemory, AstraError> {
@@ -46,26 +99,43 @@ pub fn parse_remote_memory(text: &str, origin: &str) -> Result<RemoteMemory, Ast
     }
     let kind = match map.get("memory-type") {
         Some(v) => json::string(v, origin, "memory-type")?,
-        None => {
-            return Err(input(
-                origin,
-                "memory-type",
-                "NO_MEMORY_EXPANSION, PER_NPU_MEMORY_EXPANSION or MEMORY_POOL, found nothing",
-            ))
-        }
+        None => return Err(input(origin, "memory-type", format!("{MEMORY_TYPES}, found nothing"))),
     };
     let number = |key: &str| match map.get(key) {
         Some(v) => json::positive(v, origin, key),
         None => Err(input(origin, key, format!("a positive number (required for {kind})"))),
     };
-    match kind {
-        "NO_MEMORY_EXPANSION" => Ok(RemoteMemory::None),
-        "PER_NPU_MEMORY_EXPANSION" => Ok(RemoteMemory::PerNpu {
+    let count = |key: &str| {
+        let n = number(key)?;
+        if n.fract() != 0.0 || n > 1e15 {
+            return Err(input(origin, key, format!("a positive whole number, found {n}")));
+        }
+        Ok(n as u64)
+    };
+    let node_keys = ["num-nodes", "num-npus-per-node"];
+    if kind != "PER_NODE_MEMORY_EXPANSION" {
+        if let Some(key) = node_keys.iter().find(|k| map.contains_key(**k)) {
+            let expected =
+                format!("no `{key}` with {kind} (it describes PER_NODE_MEMORY_EXPANSION only)");
+            return Err(input(origin, key, expected));
+        }
+    }
+    let port = || -> Result<Port, AstraError> {
+        Ok(Port {
             latency_ns: number("remote-mem-latency")?,
             bandwidth_bytes_per_ns: number("remote-mem-bw")?,
+        })
+    };
+    match kind {
+        "NO_MEMORY_EXPANSION" => Ok(RemoteMemory::None),
+        "PER_NPU_MEMORY_EXPANSION" => Ok(RemoteMemory::PerNpu(port()?)),
+        "PER_NODE_MEMORY_EXPANSION" => Ok(RemoteMemory::PerNode {
+            port: port()?,
+            nodes: count("num-nodes")?,
+            npus_per_node: count("num-npus-per-node")?,
         }),
-        "MEMORY_POOL" => Err(input(origin, "memory-type", "NO_MEMORY_EXPANSION or PER_NPU_MEMORY_EXPANSION (MEMORY_POOL, one FIFO shared by all NPUs, is not supported yet)")),
-        other => Err(input(origin, "memory-type", format!("NO_MEMORY_EXPANSION, PER_NPU_MEMORY_EXPANSION or MEMORY_POOL, found `{other}`"))),
+        "MEMORY_POOL" => Ok(RemoteMemory::Pool(port()?)),
+        other => Err(input(origin, "memory-type", format!("{MEMORY_TYPES}, found `{other}`"))),
     }
 }
 

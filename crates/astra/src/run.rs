@@ -102,19 +102,19 @@ pub fn simulate(
     let built = builder.finish(workload_origin)?;
     let timeline = run(&built.graph)?;
     let ranks = (0..npus)
-        .map(|r| rank_result(&built.graph, &built.stream_rank, &timeline, r))
+        .map(|r| rank_result(&built.graph, &built.task_rank, &timeline, r))
         .collect::<Vec<_>>();
     let max_finish_ns = ranks.iter().map(|r| r.finish_ns).max().unwrap_or(0);
     let min_finish_ns = ranks.iter().map(|r| r.finish_ns).min().unwrap_or(0);
     Ok(AstraReport { backend, ranks, max_finish_ns, min_finish_ns })
 }
 
-fn rank_result(graph: &Graph, stream_rank: &[u64], timeline: &Timeline, rank: u64) -> RankResult {
+fn rank_result(graph: &Graph, task_rank: &[u64], timeline: &Timeline, rank: u64) -> RankResult {
     let mut comm = Vec::new();
     let mut compute = Vec::new();
     let mut finish_ns = 0;
-    for (task, span) in graph.tasks.iter().zip(&timeline.spans) {
-        if stream_rank.get(task.stream) != Some(&rank) {
+    for ((task, span), owner) in graph.tasks.iter().zip(&timeline.spans).zip(task_rank) {
+        if *owner != rank {
             continue;
         }
         finish_ns = finish_ns.max(span.end.0);

@@ -136,3 +136,66 @@ fn metadata_nodes_and_barriers_run() {
     let r = sim(2, vec![rank0, rank1]).unwrap();
     assert_eq!((r.ranks[0].finish_ns, r.ranks[1].finish_ns), (5000, 5000));
 }
+
+fn with_memory(npus: u64, json: &str, nodes: Vec<Vec<Node>>) -> Vec<u64> {
+    let mut c = config(npus);
+    c.remote_memory = crate::memory::parse_remote_memory(json, "m.json").unwrap();
+    c.remote_memory.check_npus(npus, "m.json").unwrap();
+    let r = simulate(&c, &traces(nodes), None, Backend::CongestionUnaware, "w").unwrap();
+    r.ranks.iter().map(|r| r.finish_ns).collect()
+}
+
+fn load(id: u64, bytes: u64, deps: &[u64]) -> Node {
+    node(id, NodeType::MemLoad, deps, vec![Attr::u64("tensor_size", bytes)])
+}
+
+/// Each access of 1,000 B costs 100 ns + 1000 / 10 B/ns = 200 ns. Own ports: all four ranks
+/// finish at 200 ns. Two NPUs per node: the second of each node waits, 400 ns. One pool: the
+/// four queue, 200, 400, 600, 800 ns (ties served in task order, i.e. rank order).
+#[test]
+fn shared_memory_ports_serve_accesses_one_at_a_time() {
+    let four = || (0..4).map(|_| vec![load(0, 1000, &[])]).collect::<Vec<_>>();
+    let port = r#""remote-mem-latency": 100, "remote-mem-bw": 10"#;
+    let per_npu = format!(r#"{{"memory-type": "PER_NPU_MEMORY_EXPANSION", {port}}}"#);
+    assert_eq!(with_memory(4, &per_npu, four()), [200, 200, 200, 200]);
+    let per_node = format!(
+        r#"{{"memory-type": "PER_NODE_MEMORY_EXPANSION", "num-nodes": 2, "num-npus-per-node": 2, {port}}}"#
+    );
+    assert_eq!(with_memory(4, &per_node, four()), [200, 400, 200, 400]);
+    let pool = format!(r#"{{"memory-type": "MEMORY_POOL", {port}}}"#);
+    assert_eq!(with_memory(4, &pool, four()), [200, 400, 600, 800]);
+}
+
+/// An access on the pool holds its rank's communication slot. Rank 0 loads at 0..200 ns; rank 1
+/// computes 1 µs, then loads at 1,000..1,200 ns; the all-reduce (which depends on neither load)
+/// starts when both slots are free, at 1,200 ns, and takes 2,095 ns; rank 0's second load waits
+/// for it: 3,295..3,495 ns.
+#[test]
+fn pool_accesses_hold_the_communication_slot() {
+    let pool = r#"{"memory-type": "MEMORY_POOL", "remote-mem-latency": 100, "remote-mem-bw": 10}"#;
+    let rank0 = vec![load(0, 1000, &[]), all_reduce(1, 2000, &[]), load(2, 1000, &[])];
+    let rank1 = vec![comp(0, 1, &[]), load(1, 1000, &[0]), all_reduce(2, 2000, &[])];
+    assert_eq!(with_memory(2, pool, vec![rank0, rank1]), [3495, 3295]);
+}
+
+#[test]
+fn remote_memory_files_are_checked() {
+    let parse = |json: &str| crate::memory::parse_remote_memory(json, "m.json");
+    let err = parse(r#"{"memory-type": "MEMORY_POOL", "remote-mem-latency": 1, "remote-mem-bw": 1, "num-nodes": 2}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("m.json") && err.contains("num-nodes") && err.contains("PER_NODE"),
+        "{err}"
+    );
+    let err = parse(r#"{"memory-type": "PER_NODE_MEMORY_EXPANSION", "remote-mem-latency": 1, "remote-mem-bw": 1, "num-nodes": 2}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("num-npus-per-node") && err.contains("required"), "{err}");
+    let small = parse(r#"{"memory-type": "PER_NODE_MEMORY_EXPANSION", "remote-mem-latency": 1, "remote-mem-bw": 1, "num-nodes": 2, "num-npus-per-node": 2}"#)
+        .unwrap();
+    let err = small.check_npus(8, "m.json").unwrap_err().to_string();
+    assert!(err.contains("covering the 8 NPUs") && err.contains("2 x 2"), "{err}");
+    let err = parse(r#"{"memory-type": "CXL"}"#).unwrap_err().to_string();
+    assert!(err.contains("MEMORY_POOL, found `CXL`"), "{err}");
+}

@@ -1,10 +1,10 @@
-//! The executor: in-order streams, dependencies, rendezvous; produces a timeline.
+//! The executor: in-order (or arrival-order) streams, dependencies, rendezvous; produces a timeline.
 
 use crate::graph::{Category, Graph, StreamId, TaskId};
 use crate::EngineError;
 use astrolabe_core::{EventQueue, TimeNs};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// When one task ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,6 +43,8 @@ struct State<'g> {
     graph: &'g Graph,
     order: Vec<Vec<TaskId>>,
     head: Vec<usize>,
+    /// Per arrival-order stream: its ready tasks by (ready time, task id).
+    ready: BTreeMap<StreamId, BTreeSet<(TimeNs, TaskId)>>,
     busy: Vec<bool>,
     missing_deps: Vec<usize>,
     dependents: Vec<Vec<TaskId>>,
@@ -93,10 +95,11 @@ impl<'g> State<'g> {
                 *members.entry(r).or_insert(0) += 1;
             }
         }
-        Ok(State {
+        let mut st = State {
             graph,
             order,
             head: vec![0; graph.streams.len()],
+            ready: graph.arrival_order.iter().map(|&s| (s, BTreeSet::new())).collect(),
             busy: vec![false; graph.streams.len()],
             missing_deps: graph.tasks.iter().map(|t| t.deps.len()).collect(),
             dependents,
@@ -104,18 +107,42 @@ impl<'g> State<'g> {
             members,
             spans: vec![None; n],
             queue: EventQueue::new(),
-        })
+        };
+        for task in 0..n {
+            if st.missing_deps[task] == 0 {
+                st.became_ready(task, TimeNs::ZERO);
+            }
+        }
+        Ok(st)
     }
 
-    /// Starts the head task of `stream` if the stream is free and the task is ready.
+    /// Queues `task` on its stream if that stream serves tasks in arrival order.
+    fn became_ready(&mut self, task: TaskId, now: TimeNs) {
+        if let Some(ready) = self.ready.get_mut(&self.graph.tasks[task].stream) {
+            ready.insert((now, task));
+        }
+    }
+
+    /// The task `stream` would start next: its program-order head, or for an arrival-order
+    /// stream its earliest-ready task; `None` if that task is not ready.
+    fn next_task(&mut self, stream: StreamId) -> Option<TaskId> {
+        if let Some(ready) = self.ready.get_mut(&stream) {
+            return ready.pop_first().map(|(_, task)| task);
+        }
+        let &task = self.order[stream].get(self.head[stream])?;
+        if self.missing_deps[task] > 0 {
+            return None;
+        }
+        self.head[stream] += 1;
+        Some(task)
+    }
+
+    /// Starts the next task of `stream` if the stream is free and that task is ready.
     fn try_start(&mut self, stream: StreamId, now: TimeNs) {
         if self.busy[stream] {
             return;
         }
-        let Some(&task) = self.order[stream].get(self.head[stream]) else { return };
-        if self.missing_deps[task] > 0 {
-            return;
-        }
+        let Some(task) = self.next_task(stream) else { return };
         self.busy[stream] = true;
         match self.graph.tasks[task].rendezvous {
             None => self.start(task, now),
@@ -140,12 +167,12 @@ impl<'g> State<'g> {
     fn finish(&mut self, task: TaskId, now: TimeNs) {
         let stream = self.graph.tasks[task].stream;
         self.busy[stream] = false;
-        self.head[stream] += 1;
         let mut wake = vec![stream];
         for i in 0..self.dependents[task].len() {
             let d = self.dependents[task][i];
             self.missing_deps[d] -= 1;
             if self.missing_deps[d] == 0 {
+                self.became_ready(d, now);
                 wake.push(self.graph.tasks[d].stream);
             }
         }

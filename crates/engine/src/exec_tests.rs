@@ -85,3 +85,25 @@ fn dangling_dependency_is_an_error() {
     g.push("a", s, 1, vec![5], Compute);
     assert!(matches!(run(&g), Err(EngineError::DanglingDependency { dependency: 5, .. })));
 }
+
+#[test]
+fn fifo_stream_serves_tasks_in_the_order_they_became_ready() {
+    // Two ranks share one port. Rank B's access (task 3) is ready at 2 ns, rank A's (task 2) at
+    // 5 ns, although A's was added first: B goes first, 2..12, then A 12..22.
+    let mut g = Graph::default();
+    let (a, b, port) = (g.add_stream("a"), g.add_stream("b"), g.add_fifo_stream("port"));
+    g.push("a work", a, 5, vec![], Compute);
+    g.push("b work", b, 2, vec![], Compute);
+    g.push("a access", port, 10, vec![0], Compute);
+    g.push("b access", port, 10, vec![1], Compute);
+    let t = run(&g).unwrap();
+    assert_eq!((t.spans[3].start.0, t.spans[3].end.0), (2, 12));
+    assert_eq!((t.spans[2].start.0, t.spans[2].end.0), (12, 22));
+    // One access alone takes 10 ns; two at once take 20 ns in total: the port is shared.
+    let mut g = Graph::default();
+    let port = g.add_fifo_stream("port");
+    g.push("x", port, 10, vec![], Compute);
+    g.push("y", port, 10, vec![], Compute);
+    let t = run(&g).unwrap();
+    assert_eq!((t.spans[0].end.0, t.spans[1].end.0), (10, 20));
+}

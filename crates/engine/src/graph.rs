@@ -47,6 +47,9 @@ pub struct Graph {
     pub tasks: Vec<Task>,
     /// Stream names, indexed by `StreamId`.
     pub streams: Vec<String>,
+    /// Streams that serve their tasks in the order they become ready (a shared FIFO, such as
+    /// one memory port serving many ranks) instead of in program order.
+    pub arrival_order: Vec<StreamId>,
 }
 
 impl Graph {
@@ -54,6 +57,14 @@ impl Graph {
     pub fn add_stream(&mut self, name: impl Into<String>) -> StreamId {
         self.streams.push(name.into());
         self.streams.len() - 1
+    }
+
+    /// Adds a stream that serves tasks first come, first served: among its tasks whose
+    /// dependencies are met, the one that became ready first starts next (ties: lower task id).
+    pub fn add_fifo_stream(&mut self, name: impl Into<String>) -> StreamId {
+        let id = self.add_stream(name);
+        self.arrival_order.push(id);
+        id
     }
 
     /// Appends a task to its stream's program order and returns its id.

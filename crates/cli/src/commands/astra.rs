@@ -106,7 +106,11 @@ fn simulate(files: &Files, backend: Backend) -> Result<(Config, Vec<String>, Ast
     let (system, warnings) = astra::parse_system(&read(files.system)?, &origin(files.system))?;
     let network = astra::parse_network(&read(files.network)?, &origin(files.network))?;
     let remote_memory = match files.remote_memory {
-        Some(p) => astra::parse_remote_memory(&read(p)?, &origin(p))?,
+        Some(p) => {
+            let memory = astra::parse_remote_memory(&read(p)?, &origin(p))?;
+            memory.check_npus(network.npus(), &origin(p))?;
+            memory
+        }
         None => astra::RemoteMemory::None,
     };
     let comm_groups = match files.comm_group {
