@@ -44,6 +44,14 @@ fn simulate_default_human() {
     insta::assert_snapshot!(stdout(&["simulate", "--dataset", DATASET]));
 }
 
+/// A mixture of experts in the text report: the EP line of the breakdown and the all-to-all
+/// traffic.
+#[test]
+fn simulate_moe_human() {
+    let path = "../../examples/deepseek-v3-2048xh800.toml";
+    insta::assert_snapshot!(stdout(&["simulate", "--dataset", DATASET, path]));
+}
+
 #[test]
 fn simulate_examples_json() {
     for name in [
@@ -52,6 +60,9 @@ fn simulate_examples_json() {
         "llama3-70b-64xh100",
         "llama3-405b-16384xh100",
         "gpt3-175b-1024xa100",
+        "deepseek-v3-2048xh800",
+        "llama3-405b-131k-4d",
+        "llama3-8b-fsdp-8xh100",
     ] {
         let path = format!("../../examples/{name}.toml");
         let text = stdout(&["simulate", "--json", "--dataset", DATASET, &path]);

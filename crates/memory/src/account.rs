@@ -2,13 +2,13 @@
 
 use astrolabe_core::InputError;
 use astrolabe_model::{
-    context_shard, embedding_activation_bytes, layer_activation_bytes, output_activation_bytes,
-    TransformerModel,
+    context_shard, embedding_activation_bytes, layer_activation_bytes, moe_layer_activation_bytes,
+    output_activation_bytes, TransformerModel,
 };
 use serde::Serialize;
 
 use crate::inputs::MemoryInputs;
-use crate::params::{gathered_bytes, stage_params_per_gpu, state_bytes};
+use crate::params::{gathered_bytes, stage_params_per_gpu, stage_state_bytes};
 use crate::schedule::in_flight;
 
 /// What one GPU of one pipeline stage holds at its peak, in bytes.
@@ -20,6 +20,8 @@ pub struct StageMemory {
     pub layers: u64,
     /// Parameters on one GPU of the stage (see [`crate::params`]).
     pub params: u64,
+    /// Of which routed-expert parameters (sharded over the expert-data-parallel ranks).
+    pub expert_params: u64,
     /// Model weights.
     pub weights_bytes: u64,
     /// Gradients.
@@ -79,7 +81,8 @@ pub fn account(
             // Virtual stage `chunk·pp + i` for every chunk.
             let chunks: Vec<u64> =
                 layout.iter().skip(i as usize).step_by(inputs.pp as usize).copied().collect();
-            stage_memory(model, inputs, &per_micro_batch, i, &chunks)
+            let moe = moe_layers_of_stage(model, &layout, inputs.pp, i);
+            stage_memory(model, inputs, &per_micro_batch, i, (&chunks, moe))
         })
         .collect();
     let mut worst_stage = 0;
@@ -96,6 +99,7 @@ pub fn account(
 /// Activation bytes of one micro-batch on one GPU: a layer, the embedding, the output layer.
 struct ActivationBytes {
     layer: u64,
+    moe_layer: u64,
     embedding: u64,
     output: u64,
 }
@@ -108,10 +112,25 @@ impl ActivationBytes {
         let (b, t, sp) = (inputs.micro_batch, inputs.tp, inputs.sequence_parallel);
         Ok(ActivationBytes {
             layer: layer_activation_bytes(model, b, t, sp, inputs.recompute)?,
+            moe_layer: moe_layer_activation_bytes(model, b, t, sp, inputs.recompute)?,
             embedding: embedding_activation_bytes(model, b, t, sp)?,
             output: output_activation_bytes(model, b, t, sp)?,
         })
     }
+}
+
+/// Layers with routed experts among those of `stage` (global layer indices from the prefix sums
+/// of `layout`, virtual stage `chunk·pp + stage` for every chunk).
+fn moe_layers_of_stage(model: &TransformerModel, layout: &[u64], pp: u64, stage: u64) -> u64 {
+    let mut start = 0;
+    let mut count = 0;
+    for (v, &n) in layout.iter().enumerate() {
+        if v as u64 % pp == stage {
+            count += (start..start + n).filter(|&l| model.is_moe_layer(l)).count() as u64;
+        }
+        start += n;
+    }
+    count
 }
 
 fn stage_memory(
@@ -119,19 +138,27 @@ fn stage_memory(
     inputs: &MemoryInputs,
     per_micro_batch: &ActivationBytes,
     stage: u64,
-    chunk_layers: &[u64],
+    (chunk_layers, moe_layers): (&[u64], u64),
 ) -> StageMemory {
     let (pp, v) = (inputs.pp, inputs.virtual_stages);
     let layers = chunk_layers.iter().sum();
-    let params = stage_params_per_gpu(model, inputs.tp, pp, stage, layers);
-    let state = state_bytes(params, inputs);
+    let split =
+        stage_params_per_gpu(model, (inputs.tp, inputs.ep), (pp, stage), layers, moe_layers);
+    let params = split.total();
+    let state = stage_state_bytes(split, inputs);
     let gathered = gathered_bytes(model, inputs, layers);
     let held = in_flight(inputs.schedule, pp, v, inputs.num_micro_batches, stage);
     // Every chunk-micro-batch held is counted at the stage's largest chunk: exact for an even
     // split, an upper bound for an uneven interleaved one (see `StageMemory`).
     let chunk_layers = chunk_layers.iter().copied().max().unwrap_or(0);
-    let mut activations =
-        held.chunks.saturating_mul(chunk_layers.saturating_mul(per_micro_batch.layer));
+    // Per layer: the stage's mix of dense and MoE layers (exact without interleaving).
+    let mix = (layers - moe_layers)
+        .saturating_mul(per_micro_batch.layer)
+        .saturating_add(moe_layers.saturating_mul(per_micro_batch.moe_layer));
+    let chunk_bytes = (u128::from(mix) * u128::from(chunk_layers))
+        .checked_div(u128::from(layers))
+        .map_or(0, |b| u64::try_from(b).unwrap_or(u64::MAX));
+    let mut activations = held.chunks.saturating_mul(chunk_bytes);
     if stage == 0 {
         activations =
             activations.saturating_add(held.first_chunk.saturating_mul(per_micro_batch.embedding));
@@ -153,6 +180,7 @@ fn stage_memory(
         stage,
         layers,
         params,
+        expert_params: split.expert,
         weights_bytes: state.weights,
         gradients_bytes: state.gradients,
         optimizer_bytes: state.optimizer,

@@ -13,6 +13,7 @@ pub(super) fn plan(tp: u64, pp: u64, dp: u64, zero_stage: u8, grad_bytes: u64) -
         pp,
         dp,
         cp: 1,
+        ep: 1,
         virtual_stages: 1,
         micro_batch: 1,
         num_micro_batches: 64,
@@ -179,6 +180,10 @@ pub(super) fn toy() -> TransformerModel {
         vocab: 1000,
         seq_len: 128,
         tied_embeddings: false,
+        head_dim: None,
+        qk_norm: false,
+        moe: None,
+        mla: None,
     }
 }
 

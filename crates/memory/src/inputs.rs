@@ -40,6 +40,9 @@ pub struct MemoryInputs {
     pub dp: u64,
     /// Context-parallel ranks: each holds the activations of `seq_len / cp` tokens.
     pub cp: u64,
+    /// Expert-parallel ranks (a split of `dp`): each holds `experts / ep` of a MoE layer's
+    /// routed experts. 1 for a dense model.
+    pub ep: u64,
     /// Model chunks per GPU: 1 = no interleaving; 2 or more only with
     /// [`Schedule::Interleaved1F1B`].
     pub virtual_stages: u64,
@@ -90,6 +93,7 @@ impl MemoryInputs {
             ("pp", self.pp, MAX_DEGREE),
             ("dp", self.dp, MAX_DEGREE),
             ("cp", self.cp, MAX_DEGREE),
+            ("ep", self.ep, MAX_DEGREE),
             ("virtual_stages", self.virtual_stages, MAX_DEGREE),
             ("num_micro_batches", self.num_micro_batches, MAX_DEGREE),
             ("weight_bytes_per_param", self.weight_bytes_per_param, MAX_BYTES_PER_PARAM),

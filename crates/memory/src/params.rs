@@ -16,6 +16,11 @@
 //! (attention output, MLP down) and the learned position table are replicated on every rank.
 //! No approximation: replicated parameters are not divided.
 //!
+//! **Experts** (Megatron-Core expert parallelism): a MoE layer's routed experts are spread over
+//! `ep` ranks carved out of the data-parallel replicas, `experts / ep` per rank, each split `tp`
+//! ways; the router is replicated. Their ZeRO state is sharded over the `dp / ep` ranks that
+//! hold the same experts.
+//!
 //! **Bytes** (mixed-precision Adam, Rajbhandari et al. 2020 §3.1): weights and gradients at the
 //! given widths; optimizer state `K = 12` bytes per parameter (fp32 master weights, momentum,
 //! variance). ZeRO (§5): stage 1 divides the optimizer state by `dp`, stage 2 the gradients too,
@@ -30,18 +35,38 @@ use crate::inputs::MemoryInputs;
 /// momentum and variance, `K = 12` in Rajbhandari et al. 2020 §3.1.
 pub const OPTIMIZER_BYTES_PER_PARAM: u64 = 12;
 
-/// Parameters held by one GPU (one tensor-parallel rank) of pipeline stage `stage` of `pp`, which
-/// holds `stage_layers` transformer layers (over all its chunks: the sum of its entries of
-/// [`MemoryInputs::layers_per_virtual_stage`]) plus the embedding on stage 0 and the final norm
-/// and output head on stage `pp − 1`.
+/// Parameters one GPU holds, split by how the data-parallel ranks share them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StageParams {
+    /// Parameters replicated over (or ZeRO-sharded across) the data-parallel ranks.
+    pub dense: u64,
+    /// Routed-expert parameters: replicated over (or sharded across) only the `dp / ep`
+    /// expert-data-parallel ranks that hold the same experts.
+    pub expert: u64,
+}
+
+impl StageParams {
+    /// Every parameter the GPU holds.
+    pub fn total(&self) -> u64 {
+        self.dense + self.expert
+    }
+}
+
+/// Parameters held by one GPU (one tensor-parallel rank, one of `ep` expert-parallel ranks) of
+/// pipeline stage `stage` of `pp`, which holds `stage_layers` transformer layers (over all its
+/// chunks: the sum of its entries of [`MemoryInputs::layers_per_virtual_stage`]) of which
+/// `moe_layers` have routed experts, plus the embedding on stage 0 and the final norm and output
+/// head on stage `pp − 1`.
 pub fn stage_params_per_gpu(
     model: &TransformerModel,
-    tp: u64,
-    pp: u64,
-    stage: u64,
+    (tp, ep): (u64, u64),
+    (pp, stage): (u64, u64),
     stage_layers: u64,
-) -> u64 {
-    let mut params = stage_layers * layer_params_per_gpu(model, tp);
+    moe_layers: u64,
+) -> StageParams {
+    let (moe_dense, moe_expert) = moe_layer_params_per_gpu(model, tp, ep);
+    let dense_layers = stage_layers - moe_layers;
+    let mut params = dense_layers * layer_params_per_gpu(model, tp) + moe_layers * moe_dense;
     let word_embedding = model.vocab.div_ceil(tp) * model.hidden;
     if stage == 0 {
         let positions = model.embedding_params() - model.vocab * model.hidden;
@@ -54,15 +79,33 @@ pub fn stage_params_per_gpu(
             params += word_embedding;
         }
     }
-    params
+    StageParams { dense: params, expert: moe_layers * moe_expert }
 }
 
-/// One layer's parameters on one tensor-parallel rank: its split part over `tp`, plus the
+/// One dense layer's parameters on one tensor-parallel rank: its split part over `tp`, plus the
 /// replicated norms and row-parallel biases.
 pub fn layer_params_per_gpu(model: &TransformerModel, tp: u64) -> u64 {
-    let row_parallel_biases = if model.linear_biases { 2 * model.hidden } else { 0 };
-    let replicated = model.norm_params_per_layer() + row_parallel_biases;
+    let replicated = replicated_per_layer(model);
     (model.layer_params() - replicated) / tp + replicated
+}
+
+/// One MoE layer's parameters on one GPU as `(dense part, routed experts)`: attention, shared
+/// experts and norms as in a dense layer, the router replicated on every rank, and `experts / ep`
+/// routed experts each split `tp` ways (expert tensor parallelism equal to `tp`). 0 and 0 for a
+/// dense model.
+pub fn moe_layer_params_per_gpu(model: &TransformerModel, tp: u64, ep: u64) -> (u64, u64) {
+    let Some(moe) = model.moe else { return (0, 0) };
+    let router = model.router_params_per_layer();
+    let routed = moe.experts * model.expert_params();
+    let replicated = replicated_per_layer(model) + router;
+    let dense = (model.moe_layer_params() - routed - replicated) / tp + replicated;
+    (dense, moe.experts / ep.max(1) * model.expert_params() / tp)
+}
+
+/// Norms and the biases of the two row-parallel projections: on every TP rank whole.
+fn replicated_per_layer(model: &TransformerModel) -> u64 {
+    let row_parallel_biases = if model.linear_biases { 2 * model.hidden } else { 0 };
+    model.norm_params_per_layer() + row_parallel_biases
 }
 
 /// Bytes of weights, gradients and optimizer state one GPU keeps for `params` parameters.
@@ -76,11 +119,28 @@ pub struct StateBytes {
     pub optimizer: u64,
 }
 
-/// The state bytes of `params` parameters under the precision and ZeRO stage of `inputs`.
+/// The state bytes of `params` parameters under the precision and ZeRO stage of `inputs`
+/// (sharded over `inputs.dp` ranks).
 pub fn state_bytes(params: u64, inputs: &MemoryInputs) -> StateBytes {
+    state_bytes_over(params, inputs, inputs.dp)
+}
+
+/// The state bytes of a stage's parameters: the dense ones sharded over `dp` ranks, the routed
+/// experts over the `dp / ep` ranks holding the same experts.
+pub fn stage_state_bytes(params: StageParams, inputs: &MemoryInputs) -> StateBytes {
+    let dense = state_bytes(params.dense, inputs);
+    let expert = state_bytes_over(params.expert, inputs, (inputs.dp / inputs.ep.max(1)).max(1));
+    StateBytes {
+        weights: dense.weights + expert.weights,
+        gradients: dense.gradients + expert.gradients,
+        optimizer: dense.optimizer + expert.optimizer,
+    }
+}
+
+fn state_bytes_over(params: u64, inputs: &MemoryInputs, ranks: u64) -> StateBytes {
     let shard = |bytes: u64, from_stage: u8| {
         if inputs.zero_stage >= from_stage {
-            bytes.div_ceil(inputs.dp)
+            bytes.div_ceil(ranks)
         } else {
             bytes
         }

@@ -69,6 +69,65 @@ fn embedding_and_output_layer_terms() {
     assert_eq!(output_activation_bytes(&m, 1, t, false).unwrap(), 4 * s * h + 4 * s * v / t);
 }
 
+/// Mixtral 8x7B, s = 4096, b = 1, t = 8, SP, selective. Replicated: 10 · 4096 · 4096/8 =
+/// 20,971,520. Split: 2 · 4096 · (2 · 4096 + 2 · 1024 + 3 · 14,336 · 2 experts) / 8 =
+/// 2 · 4096 · 96,256 / 8 = 98,566,144. Whole: the 2 routed copies of each token and the 8 router
+/// probabilities, 2 · 4096 · (2 · 4096 + 8) = 67,174,400. A dense layer of the same shape keeps
+/// one 14,336-wide MLP instead: 20,971,520 + 2 · 4096 · 53,248 / 8 = 75,497,472.
+#[test]
+fn mixtral_moe_layer_by_hand() {
+    let m = preset("mixtral-8x7b").unwrap();
+    let moe = moe_layer_activation_bytes(&m, 1, 8, true, Selective).unwrap();
+    assert_eq!(moe, 20_971_520 + 98_566_144 + 67_174_400);
+    assert_eq!(bytes(&m, 1, 8, true, Selective), 75_497_472);
+    assert_eq!(activation_bytes_of_layer(&m, 0, 1, 8, true, Selective).unwrap(), moe);
+    // The attention core (5as²b/t = 5 · 4 heads · 4096²) and full recomputation are unchanged.
+    let keep = moe_layer_activation_bytes(&m, 1, 8, true, Keep).unwrap();
+    assert_eq!(keep - moe, 5 * 4 * 4096 * 4096);
+    assert_eq!(moe_layer_activation_bytes(&m, 1, 8, true, Full).unwrap(), 2 * 4096 * 512);
+}
+
+/// DeepSeek-V3, s = 4096, b = 1, t = 8, SP, selective. Replicated 10 · 4096 · 896 = 36,700,160.
+/// Split attention: Q and K 128 · 192 each, V and the output projection's input 128 · 128 each,
+/// 81,920; MLP in a dense layer 3 · 18,432 = 55,296, in an MoE layer 3 · 2048 · (8 + 1) =
+/// 55,296 as well. Whole: latents 2 · 1536 + 2 · 512 + 64 = 4,160, plus in an MoE layer
+/// 8 · 7168 + 256 = 57,600.
+#[test]
+fn deepseek_v3_layers_by_hand() {
+    let m = preset("deepseek-v3").unwrap();
+    let split = 2 * 4096 * (81_920 + 55_296) / 8;
+    let dense = 36_700_160 + split + 2 * 4096 * 4_160;
+    assert_eq!(activation_bytes_of_layer(&m, 2, 1, 8, true, Selective).unwrap(), dense);
+    let moe = dense + 2 * 4096 * 57_600;
+    assert_eq!(activation_bytes_of_layer(&m, 3, 1, 8, true, Selective).unwrap(), moe);
+    assert_eq!(moe, 683_147_264);
+}
+
+/// Qwen3's queries are 8192 wide on a 4096 stream, and the query/key norms keep their inputs:
+/// attention split width 2 · 8192 + 2 · 512 + (8192 + 512) = 26,112 per token.
+#[test]
+fn explicit_head_width_and_qk_norm() {
+    let mut m = preset("qwen3-235b-a22b").unwrap();
+    m.moe = None;
+    let (s, t) = (4096, 4);
+    let replicated = 10 * s * 4096 / t;
+    let split = 2 * s * (26_112 + 3 * 12_288) / t;
+    assert_eq!(bytes(&m, 1, t, true, Selective), replicated + split);
+    m.qk_norm = false;
+    assert_eq!(bytes(&m, 1, t, true, Selective), replicated + split - 2 * s * 8704 / t);
+}
+
+/// Dense models: an "MoE layer" is the dense layer.
+#[test]
+fn dense_models_have_no_moe_layers() {
+    let m = preset("llama3-70b").unwrap();
+    for r in [Keep, Selective, Full] {
+        let dense = bytes(&m, 1, 8, true, r);
+        assert_eq!(moe_layer_activation_bytes(&m, 1, 8, true, r).unwrap(), dense);
+        assert_eq!(activation_bytes_of_layer(&m, 79, 1, 8, true, r).unwrap(), dense);
+    }
+}
+
 #[test]
 fn bad_plans_are_errors_not_panics() {
     let m = preset("llama3-8b").unwrap();

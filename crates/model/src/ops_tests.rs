@@ -165,3 +165,92 @@ fn context_parallel_ranks_split_every_op_and_attend_to_the_whole_sequence() {
     let e = layer_forward_ops_cp(&odd, 1, 2, true, 2).unwrap_err().to_string();
     assert!(e.contains("(4095)"), "{e}");
 }
+
+/// Llama 3 8B's attention with 8 experts of width 1,792 (top-2, one shared) in every layer.
+fn toy_moe() -> TransformerModel {
+    let mut m = preset("llama3-8b").unwrap();
+    m.moe = Some(crate::Moe {
+        experts: 8,
+        top_k: 2,
+        expert_ffn_hidden: 1792,
+        shared_experts: 1,
+        dense_layers: 0,
+    });
+    m
+}
+
+/// One micro-batch of 8,192 tokens on tp = 2, ep = 4: the rank holds 2 experts and processes
+/// 16,384 routed copies (8,192 × top-2, balanced), 8,192 per expert, on its half of each
+/// expert's 1,792 columns: up, gate and down are 2 products each of 8,192 × 896 × 4,096.
+/// The router sees every token against all 8 experts; the shared expert is a 1,792-wide MLP.
+#[test]
+fn moe_layer_ops_on_one_rank() {
+    let m = toy_moe();
+    let load = ExpertLoad { ep: 4, routed_tokens: 16_384 };
+    let ops = moe_layer_forward_ops(&m, 1, 2, false, 1, load).unwrap();
+    let moe_names: Vec<_> = names(&ops).into_iter().skip_while(|n| *n != "router").collect();
+    assert_eq!(
+        moe_names,
+        [
+            "router",
+            "router_topk",
+            "permute",
+            "expert_up",
+            "expert_gate",
+            "expert_swiglu_act",
+            "expert_down",
+            "unpermute",
+            "shared_up",
+            "shared_gate",
+            "shared_act",
+            "shared_down",
+            "mlp_residual"
+        ]
+    );
+    assert_eq!(find(&ops, "router"), OpKind::Gemm { m: 8192, n: 8, k: 4096, batch: 1 });
+    assert_eq!(find(&ops, "expert_up"), OpKind::Gemm { m: 8192, n: 896, k: 4096, batch: 2 });
+    assert_eq!(find(&ops, "expert_down"), OpKind::Gemm { m: 8192, n: 4096, k: 896, batch: 2 });
+    assert_eq!(find(&ops, "shared_up"), OpKind::Gemm { m: 8192, n: 896, k: 4096, batch: 1 });
+    // 16,384 copies of 4,096 elements read and written at 2 bytes.
+    assert_eq!(find(&ops, "permute"), OpKind::Memory { bytes: 268_435_456 });
+    // The routed experts' FLOPs on all tp·ep = 8 ranks are those of top-2 experts per token
+    // over the ep = 4 micro-batches: 3 matrices × 2 · 4,096 · 1,792 per copy.
+    let expert_flops: u64 =
+        ops.iter().filter(|op| op.name.starts_with("expert_")).map(LayerOp::flops).sum();
+    assert_eq!(expert_flops * 8, 4 * 8192 * 2 * 3 * 2 * 4096 * 1792);
+}
+
+#[test]
+fn moe_plan_errors_name_the_expert_width() {
+    let mut m = toy_moe();
+    m.moe.as_mut().unwrap().expert_ffn_hidden = 1004;
+    let load = ExpertLoad { ep: 1, routed_tokens: 1 };
+    let err = moe_layer_forward_ops(&m, 1, 8, false, 1, load).unwrap_err();
+    assert_eq!(err.field, "tp");
+    assert!(err.to_string().contains("moe.expert_ffn_hidden"), "{err}");
+}
+
+/// DeepSeek-V3's attention shapes (128 heads, q rank 1,536, kv rank 512, 128 + 64 query/key
+/// width, 128 value width) on tp = 8: 16 heads per rank, down projections replicated.
+#[test]
+fn mla_shapes_on_tp8() {
+    let mut m = preset("llama3-8b").unwrap();
+    (m.hidden, m.heads, m.kv_heads, m.seq_len) = (7168, 128, 128, 4096);
+    m.mla = Some(crate::Mla {
+        q_lora_rank: 1536,
+        kv_lora_rank: 512,
+        qk_nope_head_dim: 128,
+        qk_rope_head_dim: 64,
+        v_head_dim: 128,
+    });
+    m.ffn_hidden = 18432;
+    let ops = layer_forward_ops(&m, 1, 8, true).unwrap();
+    let t = 4096;
+    assert_eq!(find(&ops, "q_down_proj"), OpKind::Gemm { m: t, n: 1536, k: 7168, batch: 1 });
+    assert_eq!(find(&ops, "q_up_proj"), OpKind::Gemm { m: t, n: 16 * 192, k: 1536, batch: 1 });
+    assert_eq!(find(&ops, "kv_down_proj"), OpKind::Gemm { m: t, n: 576, k: 7168, batch: 1 });
+    assert_eq!(find(&ops, "kv_up_proj"), OpKind::Gemm { m: t, n: 16 * 256, k: 512, batch: 1 });
+    assert_eq!(find(&ops, "attn_scores"), OpKind::Gemm { m: t, n: t, k: 192, batch: 16 });
+    assert_eq!(find(&ops, "attn_values"), OpKind::Gemm { m: t, n: 128, k: t, batch: 16 });
+    assert_eq!(find(&ops, "attn_out_proj"), OpKind::Gemm { m: t, n: 7168, k: 2048, batch: 1 });
+}

@@ -2,7 +2,7 @@
 
 use astrolabe_core::InputError;
 
-use crate::model::{FfnKind, NormKind, PositionEmbedding, TransformerModel};
+use crate::model::{FfnKind, Mla, Moe, NormKind, PositionEmbedding, TransformerModel};
 
 /// How a family builds its layers.
 #[derive(Clone, Copy)]
@@ -20,19 +20,75 @@ struct Entry {
     family: Family,
     /// `[layers, hidden, heads, kv_heads, ffn_hidden, vocab, seq_len]`.
     dims: [u64; 7],
+    /// Head width, query/key norms, experts and latent attention, where the model has them.
+    extra: Extra,
 }
 
+/// The optional parts of a shape, as in [`TransformerModel`].
+#[derive(Clone, Copy)]
+struct Extra {
+    head_dim: Option<u64>,
+    qk_norm: bool,
+    moe: Option<Moe>,
+    mla: Option<Mla>,
+}
+
+/// A dense model with `head_dim = hidden / heads` and grouped-query attention.
+const DENSE: Extra = Extra { head_dim: None, qk_norm: false, moe: None, mla: None };
+
 const fn gpt(name: &'static str, family: Family, l: u64, h: u64, a: u64, v: u64, s: u64) -> Entry {
-    Entry { name, family, dims: [l, h, a, a, 4 * h, v, s] }
+    Entry { name, family, dims: [l, h, a, a, 4 * h, v, s], extra: DENSE }
 }
 
 const fn llama(name: &'static str, dims: [u64; 7]) -> Entry {
-    Entry { name, family: Family::Llama, dims }
+    Entry { name, family: Family::Llama, dims, extra: DENSE }
 }
+
+/// A Llama-family model (SwiGLU, RMSNorm, no biases, rotary, untied) with extra parts.
+const fn llama_with(name: &'static str, dims: [u64; 7], extra: Extra) -> Entry {
+    Entry { name, family: Family::Llama, dims, extra }
+}
+
+/// `experts` routed experts of width `width`, `top_k` per token, in every layer but the first
+/// `dense_layers`, plus `shared_experts`.
+const fn moe(experts: u64, top_k: u64, width: u64, shared_experts: u64, dense_layers: u64) -> Moe {
+    Moe { experts, top_k, expert_ffn_hidden: width, shared_experts, dense_layers }
+}
+
+// Mixtral 8x7B: Jiang et al. 2024, "Mixtral of Experts" (arXiv 2401.04088), Table 1, and
+// Mistral AI's released config.json: 8 experts, top-2, expert width 14,336 in all 32 layers, no
+// router bias. Mixtral was pre-trained with a 32k context; 4096 is our choice of training length,
+// not a published one.
+const MIXTRAL: Extra = Extra { moe: Some(moe(8, 2, 14336, 0, 0)), ..DENSE };
+
+// Qwen3-235B-A22B: "Qwen3 Technical Report" (arXiv 2505.09388), §2, and the released
+// config.json: head_dim 128 (64 heads are 8192 wide on a 4096 stream), q/k RMSNorm, 128
+// experts, top-8, moe_intermediate_size 1536 in all 94 layers, no shared expert. The config's
+// intermediate_size 12,288 is kept as `ffn_hidden` though no layer is dense. Sequence 4096, the
+// length of the report's first (general) pre-training stage.
+const QWEN3_MOE: Extra =
+    Extra { head_dim: Some(128), qk_norm: true, moe: Some(moe(128, 8, 1536, 0, 0)), mla: None };
+
+// DeepSeek-V3: "DeepSeek-V3 Technical Report" (arXiv 2412.19437), §4.2, and the released
+// config.json: MLA with q_lora_rank 1536, kv_lora_rank 512, 128 + 64 query/key and 128 value
+// width per head; the first 3 layers dense (18,432), then 256 routed experts of 2048, top-8,
+// plus 1 shared expert. Pre-training sequence 4K (§4.2). The multi-token-prediction module (one
+// more layer, the release's extra 14B) is not part of this preset.
+const DEEPSEEK_V3: Extra = Extra {
+    moe: Some(moe(256, 8, 2048, 1, 3)),
+    mla: Some(Mla {
+        q_lora_rank: 1536,
+        kv_lora_rank: 512,
+        qk_nope_head_dim: 128,
+        qk_rope_head_dim: 64,
+        v_head_dim: 128,
+    }),
+    ..DENSE
+};
 
 use Family::{Gpt, GptUntied};
 
-const PRESETS: [Entry; 26] = [
+const PRESETS: [Entry; 29] = [
     // Brown et al. 2020, "Language Models are Few-Shot Learners", Table 2.1; GPT-2 BPE vocabulary.
     gpt("gpt3-175b", Gpt, 96, 12288, 96, 50257, 2048),
     // Touvron et al. 2023, "Llama 2", and the released config.json files.
@@ -43,6 +99,10 @@ const PRESETS: [Entry; 26] = [
     llama("llama3-8b", [32, 4096, 32, 8, 14336, 128256, 8192]),
     llama("llama3-70b", [80, 8192, 64, 8, 28672, 128256, 8192]),
     llama("llama3-405b", [126, 16384, 128, 8, 53248, 128256, 8192]),
+    // Mixture-of-experts models; sources beside MIXTRAL, QWEN3_MOE and DEEPSEEK_V3 above.
+    llama_with("mixtral-8x7b", [32, 4096, 32, 8, 14336, 32000, 4096], MIXTRAL),
+    llama_with("qwen3-235b-a22b", [94, 4096, 64, 4, 12288, 151936, 4096], QWEN3_MOE),
+    llama_with("deepseek-v3", [61, 7168, 128, 128, 18432, 129280, 4096], DEEPSEEK_V3),
     // Narayanan et al. SC21, "Efficient Large-Scale Language Model Training on GPU Clusters
     // Using Megatron-LM", Table 1: vocabulary 51,200, sequence 2048.
     gpt("megatron-gpt-1.7b", Gpt, 24, 2304, 24, 51200, 2048),
@@ -107,6 +167,10 @@ fn build(entry: &Entry) -> TransformerModel {
         vocab,
         seq_len,
         tied_embeddings: matches!(entry.family, Family::Gpt),
+        head_dim: entry.extra.head_dim,
+        qk_norm: entry.extra.qk_norm,
+        moe: entry.extra.moe,
+        mla: entry.extra.mla,
     }
 }
 
@@ -161,6 +225,29 @@ mod tests {
         for (i, name) in names.iter().enumerate() {
             assert!(!names[..i].contains(name), "duplicate {name}");
             assert_eq!(preset(name).unwrap().name, *name);
+        }
+    }
+
+    #[test]
+    fn moe_presets_have_their_parts() {
+        let m = preset("deepseek-v3").unwrap();
+        assert_eq!((m.moe_layers(), m.is_moe_layer(2), m.is_moe_layer(3)), (58, false, true));
+        assert_eq!(m.mla.map(|a| a.q_lora_rank + a.kv_lora_rank), Some(2048));
+        let q = preset("qwen3-235b-a22b").unwrap();
+        assert_eq!((q.head_dim(), q.q_dim(), q.kv_dim(), q.qk_norm), (128, 8192, 512, true));
+        assert_eq!(q.moe.map(|e| (e.experts, e.top_k, e.shared_experts)), Some((128, 8, 0)));
+        let x = preset("mixtral-8x7b").unwrap();
+        assert_eq!((x.moe_layers(), x.head_dim(), x.kv_dim()), (32, 128, 1024));
+    }
+
+    /// Every other preset is dense, with `head_dim = hidden / heads` and no query/key norm.
+    #[test]
+    fn other_presets_have_no_optional_parts() {
+        let optional = ["mixtral-8x7b", "qwen3-235b-a22b", "deepseek-v3"];
+        for name in preset_names().into_iter().filter(|n| !optional.contains(n)) {
+            let m = preset(name).unwrap();
+            let parts = (m.head_dim, m.qk_norm, m.moe, m.mla);
+            assert_eq!(parts, (None, false, None, None), "{name}");
         }
     }
 

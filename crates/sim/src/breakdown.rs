@@ -2,7 +2,7 @@
 //! the step time exactly (in integer nanoseconds).
 //!
 //! Every instant of `[0, step end)` is given to one part: computing if a compute task of the GPU
-//! runs, else the optimizer if it runs, else exposed TP, CP, PP or DP communication (in that
+//! runs, else the optimizer if it runs, else exposed TP, CP, EP, PP or DP communication (in that
 //! order) if one of the GPU's collectives runs; an instant when the GPU does nothing is pipeline bubble
 //! before its last task ends and "other" after (waiting for slower stages to finish the step).
 //! The fixed per-step overhead follows the step graph and is added by the caller.
@@ -19,6 +19,8 @@ pub struct BreakdownNs {
     pub exposed_tp_comm: u64,
     /// Context-parallel exchanges while no computation runs.
     pub exposed_cp_comm: u64,
+    /// Expert-parallel token dispatch and combine while no computation runs.
+    pub exposed_ep_comm: u64,
     /// Pipeline sends while no computation runs.
     pub exposed_pp_comm: u64,
     /// DP communication while no computation runs.
@@ -40,6 +42,7 @@ impl BreakdownNs {
         self.compute
             + self.exposed_tp_comm
             + self.exposed_cp_comm
+            + self.exposed_ep_comm
             + self.exposed_pp_comm
             + self.exposed_dp_comm
             + self.pipeline_bubble
@@ -63,6 +66,8 @@ pub struct Breakdown {
     pub exposed_tp_comm_s: f64,
     /// Context-parallel key/value exchanges not hidden behind computation.
     pub exposed_cp_comm_s: f64,
+    /// Expert-parallel all-to-alls (token dispatch and combine) not hidden behind computation.
+    pub exposed_ep_comm_s: f64,
     /// Pipeline sends not hidden behind computation.
     pub exposed_pp_comm_s: f64,
     /// DP communication not hidden behind computation.
@@ -85,6 +90,7 @@ impl From<BreakdownNs> for Breakdown {
             compute_s: s(b.compute),
             exposed_tp_comm_s: s(b.exposed_tp_comm),
             exposed_cp_comm_s: s(b.exposed_cp_comm),
+            exposed_ep_comm_s: s(b.exposed_ep_comm),
             exposed_pp_comm_s: s(b.exposed_pp_comm),
             exposed_dp_comm_s: s(b.exposed_dp_comm),
             pipeline_bubble_s: s(b.pipeline_bubble),
@@ -96,18 +102,22 @@ impl From<BreakdownNs> for Breakdown {
 }
 
 /// Priority of a task's part when several run at once (lower wins): by its engine category,
-/// except that a task on a context-parallel stream (named `…/cp`) is CP communication (the
-/// engine has no category of its own for it yet).
+/// except that a task on a context-parallel stream (named `…/cp`) is CP communication and one
+/// on an expert-parallel stream (`…/ep`) EP communication (the engine has no categories of its
+/// own for them yet).
 fn rank_of(category: Category, stream_name: &str) -> usize {
     if stream_name.ends_with("/cp") {
         return 3;
+    }
+    if stream_name.ends_with("/ep") {
+        return 4;
     }
     match category {
         Category::Compute => 0,
         Category::Optimizer => 1,
         Category::TpComm => 2,
-        Category::PpComm => 4,
-        Category::DpComm => 5,
+        Category::PpComm => 5,
+        Category::DpComm => 6,
     }
 }
 
@@ -131,7 +141,7 @@ pub fn breakdown(
         last_end = last_end.max(span.end.0);
     }
     events.sort_unstable();
-    let mut active = [0i64; 6];
+    let mut active = [0i64; 7];
     let mut out = BreakdownNs::default();
     let mut now = 0;
     let mut i = 0;
@@ -146,7 +156,8 @@ pub fn breakdown(
             Some(1) => &mut out.optimizer,
             Some(2) => &mut out.exposed_tp_comm,
             Some(3) => &mut out.exposed_cp_comm,
-            Some(4) => &mut out.exposed_pp_comm,
+            Some(4) => &mut out.exposed_ep_comm,
+            Some(5) => &mut out.exposed_pp_comm,
             Some(_) => &mut out.exposed_dp_comm,
             None if now < last_end => &mut out.pipeline_bubble,
             None => &mut out.other,
@@ -185,6 +196,7 @@ mod tests {
             other: 0,
             exposed_pp_comm: 0,
             exposed_cp_comm: 0,
+            exposed_ep_comm: 0,
             step_overhead: 0,
         };
         assert_eq!(b, expected);

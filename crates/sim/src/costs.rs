@@ -20,7 +20,10 @@
 //!   parameters are then all-gathered; with ZeRO-3 the bf16 parameters are gathered before every
 //!   layer's forward and (resharding) backward instead (Rajbhandari et al. 2020 §7: 3Ψ moved per
 //!   step against 2Ψ for an all-reduce). Hybrid sharding reduces and gathers inside the shard
-//!   group and all-reduces each shard's gradients across the groups once per step.
+//!   group and all-reduces each shard's gradients across the groups once per step;
+//! - EP (MoE layers, [`crate::moe`]): two all-to-alls of the rank's routed token copies per
+//!   pass, exposed; the layer's dense part reduced like a dense layer, its routed experts over
+//!   the `dp/ep · cp` ranks holding the same experts.
 
 use crate::context::{self, CpExposed};
 use crate::placement::{group_of, Axis, Placement};
@@ -29,12 +32,13 @@ use astrolabe_collective::{simulate, CollectiveOp, CollectiveOptions, Collective
 use astrolabe_compute::{ComputeModel, ADAM_BYTES_PER_PARAM, ATTENTION_OPS};
 use astrolabe_core::InputError;
 use astrolabe_hardware::Cluster;
-use astrolabe_memory::params::layer_params_per_gpu;
+use astrolabe_memory::params::{layer_params_per_gpu, moe_layer_params_per_gpu, StageParams};
 use astrolabe_model::ops::ACTIVATION_BYTES;
 use astrolabe_model::{
-    context_shard, layer_forward_ops_cp, logits_forward_op, LayerOp, Recompute, TransformerModel,
+    context_shard, layer_forward_ops_cp, logits_forward_op, moe_layer_forward_ops, ExpertLoad,
+    LayerOp, Recompute, TransformerModel,
 };
-use astrolabe_workload::StepCosts;
+use astrolabe_workload::{MoeCosts, StepCosts};
 use serde::Serialize;
 
 /// Bytes per element the vocabulary-parallel cross-entropy moves forward (read the bf16 logits,
@@ -65,6 +69,17 @@ pub enum Purpose {
     CpForward,
     /// Context-parallel key/value (and gradient) exchange of one layer's backward.
     CpBackward,
+    /// Expert-parallel dispatch and combine all-to-alls of one MoE layer's forward.
+    EpForward,
+    /// Same for the backward (gradients; with full recomputation the forward's again).
+    EpBackward,
+    /// The gradient reduction of a MoE layer's dense part (attention, router, shared experts).
+    DpMoeGradients,
+    /// The gradient reduction of a MoE layer's routed experts over the expert-data-parallel
+    /// ranks.
+    DpExpertGradients,
+    /// The parameter gather of one MoE layer (distributed optimizer): dense part and experts.
+    DpMoeParamGather,
 }
 
 /// A collective of the step, as priced.
@@ -98,13 +113,13 @@ pub struct Priced {
 /// `compute`; with TP overlap on, its `tp_overlap_fraction` of each layer's TP communication runs
 /// beside the layer and the rest after it. `stage_params` is the most parameters any
 /// GPU holds (the memory report's), which the optimizer step sweeps over (its `1/dp` share with
-/// the distributed optimizer); `origin` names the scenario in errors.
+/// the distributed optimizer, `ep/dp` for routed experts); `origin` names the scenario in errors.
 pub fn price(
     model: &TransformerModel,
     cluster: &Cluster,
     plan: &Plan,
     compute: &ComputeModel,
-    stage_params: u64,
+    stage_params: StageParams,
     origin: &str,
 ) -> Result<Priced, InputError> {
     let layer = LayerTimes::of(model, cluster, plan, compute)?;
@@ -115,8 +130,12 @@ pub fn price(
     };
     let tokens = plan.micro_batch * context_shard(model, plan.cp).seq_len;
     let embedding_bytes = tokens * model.hidden * ACTIVATION_BYTES * 2;
-    let optimizer_params =
-        if plan.zero_stage >= 1 { stage_params.div_ceil(plan.shard_group) } else { stage_params };
+    let optimizer_params = if plan.zero_stage >= 1 {
+        let expert_ranks = (plan.shard_group / plan.ep).max(1);
+        stage_params.dense.div_ceil(plan.shard_group) + stage_params.expert.div_ceil(expert_ranks)
+    } else {
+        stage_params.total()
+    };
     let hidden = if plan.overlap_tp_comm { compute.tp_overlap_fraction } else { 0.0 };
     let cp = CpExposed::of(plan, layer.core_s, sum(Purpose::CpForward), sum(Purpose::CpBackward));
     let per_micro_batch = plan.zero_stage >= 2;
@@ -143,8 +162,35 @@ pub fn price(
             ADAM_BYTES_PER_PARAM,
             &cluster.gpu,
         )),
+        moe: moe_costs(model, cluster, plan, compute, &sum)?,
     };
     Ok(Priced { costs, collectives })
+}
+
+/// The costs of a MoE layer (`None` for a dense model): its compute with the rank's expert load,
+/// its all-to-alls (exposed: Megatron-Core does not overlap them by default), its gradient
+/// reduction and parameter gather.
+fn moe_costs(
+    model: &TransformerModel,
+    cluster: &Cluster,
+    plan: &Plan,
+    compute: &ComputeModel,
+    sum: &dyn Fn(Purpose) -> f64,
+) -> Result<Option<MoeCosts>, InputError> {
+    let (Some(moe), Some(load)) = (model.moe, crate::moe::expert_load(model, plan)) else {
+        return Ok(None);
+    };
+    let layer = LayerTimes::of_moe(model, cluster, plan, compute, load)?;
+    let dp = sum(Purpose::DpMoeGradients) + sum(Purpose::DpExpertGradients);
+    Ok(Some(MoeCosts {
+        first_layer: moe.dense_layers as usize,
+        layer_fwd_ns: ns(layer.forward_s),
+        layer_bwd_ns: ns(layer.backward_s),
+        ep_fwd_ns: ns(sum(Purpose::EpForward)),
+        ep_bwd_ns: ns(sum(Purpose::EpBackward)),
+        dp_layer_ns: ns(dp),
+        gather_layer_ns: ns(sum(Purpose::DpMoeParamGather)),
+    }))
 }
 
 /// Seconds to whole nanoseconds, rounded to nearest.
@@ -165,23 +211,41 @@ pub struct LayerTimes {
 }
 
 impl LayerTimes {
-    /// Prices one layer under `plan`.
+    /// Prices one (dense) layer under `plan`.
     pub fn of(
         model: &TransformerModel,
         cluster: &Cluster,
         plan: &Plan,
         compute: &ComputeModel,
     ) -> Result<LayerTimes, InputError> {
-        let ops: Vec<LayerOp> = layer_forward_ops_cp(
-            model,
-            plan.micro_batch,
-            plan.tp,
-            plan.sequence_parallel,
-            plan.cp,
-        )?
-        .into_iter()
-        .filter(|op| !(plan.flash_attention && FUSED_BY_FLASH.contains(&op.name)))
-        .collect();
+        let (b, tp, sp, cp) = (plan.micro_batch, plan.tp, plan.sequence_parallel, plan.cp);
+        let ops = layer_forward_ops_cp(model, b, tp, sp, cp)?;
+        LayerTimes::of_ops(ops, cluster, plan, compute)
+    }
+
+    /// Prices one MoE layer under `plan` with the rank's expert `load`.
+    pub fn of_moe(
+        model: &TransformerModel,
+        cluster: &Cluster,
+        plan: &Plan,
+        compute: &ComputeModel,
+        load: ExpertLoad,
+    ) -> Result<LayerTimes, InputError> {
+        let (b, tp, sp, cp) = (plan.micro_batch, plan.tp, plan.sequence_parallel, plan.cp);
+        let ops = moe_layer_forward_ops(model, b, tp, sp, cp, load)?;
+        LayerTimes::of_ops(ops, cluster, plan, compute)
+    }
+
+    fn of_ops(
+        ops: Vec<LayerOp>,
+        cluster: &Cluster,
+        plan: &Plan,
+        compute: &ComputeModel,
+    ) -> Result<LayerTimes, InputError> {
+        let ops: Vec<LayerOp> = ops
+            .into_iter()
+            .filter(|op| !(plan.flash_attention && FUSED_BY_FLASH.contains(&op.name)))
+            .collect();
         let (gpu, precision) = (&cluster.gpu, plan.precision);
         let forward_s = compute.ops_time_s(&ops, gpu, precision)?;
         let core: Vec<LayerOp> = ops
@@ -292,6 +356,21 @@ fn collectives(
         let bytes = layer_params * WEIGHT_BYTES_PER_PARAM;
         add(Purpose::DpParamGather, &shard, CollectiveOp::AllGather, bytes, 1)?;
     }
+    if let Some(load) = crate::moe::expert_load(model, plan) {
+        let ep = place.ranks_over(&[Axis::Ep]);
+        let a2a = crate::moe::all_to_all_bytes(model, &load);
+        add(Purpose::EpForward, &ep, CollectiveOp::AllToAll, a2a, 2)?;
+        add(Purpose::EpBackward, &ep, CollectiveOp::AllToAll, a2a, 2 * bwd_factor)?;
+        let experts = place.ranks_over(&[Axis::Cp, Axis::Dp]);
+        let (dense, expert) = moe_layer_params_per_gpu(model, plan.tp, plan.ep);
+        add(Purpose::DpMoeGradients, &shard, grad_op, grads(dense), 1)?;
+        add(Purpose::DpExpertGradients, &experts, grad_op, grads(expert), 1)?;
+        if plan.zero_stage >= 1 {
+            let gather = CollectiveOp::AllGather;
+            add(Purpose::DpMoeParamGather, &shard, gather, dense * WEIGHT_BYTES_PER_PARAM, 1)?;
+            add(Purpose::DpMoeParamGather, &experts, gather, expert * WEIGHT_BYTES_PER_PARAM, 1)?;
+        }
+    }
     Ok(out)
 }
 
@@ -300,6 +379,7 @@ pub fn placement(plan: &Plan) -> Placement {
     let sizes = [
         (Axis::Tp, plan.tp as usize),
         (Axis::Cp, plan.cp as usize),
+        (Axis::Ep, plan.ep as usize),
         (Axis::Dp, plan.dp as usize),
         (Axis::Pp, plan.pp as usize),
     ];
@@ -310,7 +390,7 @@ pub fn placement(plan: &Plan) -> Placement {
 /// parameters, context-parallel ranks innermost) and its replica group (rank 0's counterparts
 /// in the other shard groups; a single rank without hybrid sharding).
 pub fn shard_groups(place: &Placement, plan: &Plan) -> (Vec<usize>, Vec<usize>) {
-    let all = place.ranks_over(&[Axis::Cp, Axis::Dp]);
+    let all = place.ranks_over(&[Axis::Cp, Axis::Ep, Axis::Dp]);
     let shard = plan.shard_group as usize;
     let replicas = all.iter().step_by(shard.max(1)).copied().collect();
     (all[..shard.min(all.len())].to_vec(), replicas)

@@ -142,7 +142,7 @@ pub fn export(scenario: &Scenario) -> Result<Export, InputError> {
     let (plan, cluster, origin) = (&scenario.plan, &scenario.cluster, scenario.name.as_str());
     let StepInputs { priced, shape, .. } = step_inputs(scenario)?;
     let (tp, dp) = (plan.tp as usize, plan.dp as usize);
-    if plan.tp * plan.dp * plan.pp != plan.gpus() {
+    if plan.tp * plan.dp * plan.pp != plan.gpus() || plan.ep > 1 {
         let expected = "a plan of tensor, data and pipeline parallelism only (other axes are not \
                         exported yet)";
         return Err(InputError::new(origin, "plan", expected));

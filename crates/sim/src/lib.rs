@@ -12,6 +12,7 @@ pub mod compute_table;
 pub mod context;
 pub mod costs;
 pub mod export;
+pub mod moe;
 pub mod placement;
 pub mod plan;
 pub mod report;

@@ -1,6 +1,7 @@
 //! The parallel plan: what the scenario's `[plan]` table says, every default filled in, checked
 //! against the model and the cluster before anything is simulated.
 
+use crate::moe::MoeKeys;
 use crate::placement::Axis;
 use astrolabe_core::units::parse_size_bytes;
 use astrolabe_core::{check_count, InputError};
@@ -43,6 +44,9 @@ pub struct PlanFile {
     grad_bytes_per_param: Option<u64>,
     framework_reserve: Option<String>,
     comm_buffers: Option<String>,
+    ep: Option<u64>,
+    capacity_factor: Option<f64>,
+    routing_imbalance: Option<f64>,
 }
 
 /// A complete, checked plan. Serialized into every report so that the defaults used are visible.
@@ -106,6 +110,14 @@ pub struct Plan {
     pub framework_reserve_bytes: u64,
     /// Bytes per GPU of communication buffers.
     pub comm_buffers_bytes: u64,
+    /// Expert-parallel ranks (a split of `dp`) over which each MoE layer's routed experts are
+    /// spread; 1 for a dense model.
+    pub ep: u64,
+    /// Cap on each expert's tokens as a multiple of its mean load (tokens over it dropped);
+    /// `None`: dropless.
+    pub capacity_factor: Option<f64>,
+    /// The busiest expert-parallel rank's routed tokens over the mean (1 = balanced).
+    pub routing_imbalance: f64,
 }
 
 /// How context-parallel attention gets the keys and values of the other ranks.
@@ -232,6 +244,18 @@ impl PlanFile {
             let expected = format!("an order naming cp when cp > 1 (cp = {cp}), e.g. tp-cp-dp-pp");
             return Err(err("placement", expected));
         }
+        let keys = MoeKeys {
+            ep: self.ep,
+            capacity_factor: self.capacity_factor,
+            routing_imbalance: self.routing_imbalance,
+        };
+        let hybrid = shard_group != dp * cp;
+        let (ep, capacity_factor, routing_imbalance) =
+            crate::moe::check(keys, model, (dp, zero_stage, hybrid), origin)?;
+        if ep > 1 && !placement.contains(&Axis::Ep) {
+            let expected = format!("an order naming ep when ep > 1 (ep = {ep}), e.g. tp-ep-dp-pp");
+            return Err(err("placement", expected));
+        }
         let plan = Plan {
             tp,
             cp,
@@ -265,6 +289,9 @@ impl PlanFile {
                 "comm_buffers",
                 self.comm_buffers.as_deref().unwrap_or(DEFAULT_COMM_BUFFERS),
             )?,
+            ep,
+            capacity_factor,
+            routing_imbalance,
         };
         let named =
             |e: InputError| InputError::new(origin, format!("plan.{}", e.field), e.expected);
@@ -320,6 +347,7 @@ impl Plan {
             pp: self.pp,
             dp: self.shard_group,
             cp: self.cp,
+            ep: self.ep,
             virtual_stages: self.virtual_stages,
             first_stage_layers: self.first_stage_layers,
             last_stage_layers: self.last_stage_layers,

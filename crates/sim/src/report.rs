@@ -104,6 +104,8 @@ pub struct DimTraffic {
     pub pp_bytes: u64,
     /// Context-parallel bytes.
     pub cp_bytes: u64,
+    /// Expert-parallel bytes (token dispatch and combine).
+    pub ep_bytes: u64,
     /// Data-parallel bytes.
     pub dp_bytes: u64,
     /// The sum.
@@ -118,6 +120,7 @@ impl DimTraffic {
             tp_bytes: 0,
             pp_bytes: 0,
             cp_bytes: 0,
+            ep_bytes: 0,
             dp_bytes: 0,
             total_bytes: 0,
         }
@@ -129,6 +132,7 @@ impl DimTraffic {
             Purpose::TpForward | Purpose::TpBackward => &mut self.tp_bytes,
             Purpose::PpSend => &mut self.pp_bytes,
             Purpose::CpForward | Purpose::CpBackward => &mut self.cp_bytes,
+            Purpose::EpForward | Purpose::EpBackward => &mut self.ep_bytes,
             _ => &mut self.dp_bytes,
         };
         *slot += bytes;

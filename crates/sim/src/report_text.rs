@@ -52,9 +52,11 @@ fn header(out: &mut String, r: &SimReport) {
     );
     let vp =
         if p.virtual_stages > 1 { format!(" × VP {}", p.virtual_stages) } else { String::new() };
+    let cp = if p.cp > 1 { format!(" × CP {}", p.cp) } else { String::new() };
+    let ep = if p.ep > 1 { format!(" (EP {} within DP)", p.ep) } else { String::new() };
     let _ = writeln!(
         out,
-        "Plan     TP {} × PP {}{vp} × DP {}; micro-batch {}, global batch {} sequences \
+        "Plan     TP {}{cp} × PP {}{vp} × DP {}{ep}; micro-batch {}, global batch {} sequences \
          ({} micro-batches), {}, sequence parallel {}, ZeRO-{}, {}, recompute {}",
         p.tp,
         p.pp,
@@ -124,10 +126,12 @@ fn time_breakdown(out: &mut String, r: &SimReport) {
         r.breakdown_stage
     );
     let cp = (r.plan.cp > 1).then_some(("exposed CP communication", b.exposed_cp_comm_s));
+    let ep = r.model.moe.is_some().then_some(("exposed EP communication", b.exposed_ep_comm_s));
     let rows = [
         Some(("compute (forward, backward, recomputation)", b.compute_s)),
         Some(("exposed TP communication", b.exposed_tp_comm_s)),
         cp,
+        ep,
         Some(("exposed PP communication", b.exposed_pp_comm_s)),
         Some(("exposed DP communication", b.exposed_dp_comm_s)),
         Some(("pipeline bubble", b.pipeline_bubble_s)),
@@ -189,6 +193,9 @@ fn traffic(out: &mut String, r: &SimReport) {
         );
         if t.cp_bytes > 0 {
             let _ = writeln!(out, "    (total includes {:.2} GB of CP exchanges)", g(t.cp_bytes));
+        }
+        if t.ep_bytes > 0 {
+            let _ = writeln!(out, "    (total includes {:.2} GB of EP all-to-alls)", g(t.ep_bytes));
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::report::{CollectiveSummary, DimTraffic, SimReport};
 use crate::scenario::Scenario;
 use astrolabe_core::InputError;
 use astrolabe_engine::{run, Graph, StreamId};
+use astrolabe_memory::params::StageParams;
 use astrolabe_memory::{account, Schedule as MemSchedule};
 use astrolabe_workload::{build_step, RankMode, Schedule, StepShape};
 use serde::Serialize;
@@ -32,6 +33,11 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
             let expected = "representative mode with context parallelism (cp > 1): per-rank \
                             mode does not place context-parallel ranks yet";
             return Err(InputError::new(origin, "plan.cp", expected));
+        }
+        Mode::PerRank if plan.ep > 1 => {
+            let expected = "representative mode with expert parallelism (ep > 1): per-rank \
+                            mode does not place expert-parallel ranks yet";
+            return Err(InputError::new(origin, "plan.ep", expected));
         }
         Mode::PerRank => RankMode::PerRank { tp: plan.tp as usize, dp: plan.dp as usize },
     };
@@ -60,7 +66,7 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
                 }
             },
         );
-    let counts = use_counts(&shape, critical, &layers);
+    let counts = use_counts(&shape, critical, &layers, model);
     let traffic = traffic(cluster.topology.dims(), &priced.collectives, &counts);
     let step_s = step_ns as f64 * 1e-9;
     let gpus = plan.gpus() as f64;
@@ -113,7 +119,11 @@ pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError>
     let origin = scenario.name.as_str();
     let inputs = plan.memory_inputs();
     let memory = account(model, &inputs, cluster.gpu.hbm_bytes)?;
-    let most_params = memory.stages.iter().map(|s| s.params).max().unwrap_or(0);
+    let most = memory.stages.iter().max_by_key(|s| s.params);
+    let most_params = most.map_or(StageParams::default(), |s| StageParams {
+        dense: s.params - s.expert_params,
+        expert: s.expert_params,
+    });
     let priced = price(model, cluster, plan, &scenario.compute, most_params, origin)?;
     let layers = inputs.layers_per_virtual_stage(model.layers)?;
     let shape = StepShape {
@@ -169,18 +179,31 @@ fn rank_streams(graph: &Graph, stage: usize) -> Vec<StreamId> {
 }
 
 /// How many times one GPU of `stage` runs each kind of collective in a step.
-fn use_counts(shape: &StepShape, stage: usize, layers: &[u64]) -> Vec<(Purpose, u64)> {
+fn use_counts(
+    shape: &StepShape,
+    stage: usize,
+    layers: &[u64],
+    model: &astrolabe_model::TransformerModel,
+) -> Vec<(Purpose, u64)> {
     let vstages: Vec<usize> = (0..shape.chunks).map(|c| c * shape.stages + stage).collect();
     let stage_layers: u64 = vstages.iter().map(|&v| layers[v]).sum();
+    let moe_layers: u64 = vstages
+        .iter()
+        .map(|&v| {
+            let start: u64 = layers[..v].iter().sum();
+            (start..start + layers[v]).filter(|&l| model.is_moe_layer(l)).count() as u64
+        })
+        .sum();
+    let dense_layers = stage_layers - moe_layers;
     let last = shape.stages * shape.chunks - 1;
     let m = shape.micro_batches as u64;
     let sends = vstages.iter().map(|&v| u64::from(v != last) + u64::from(v != 0)).sum::<u64>();
     let edge = u64::from(stage == 0 || stage + 1 == shape.stages);
-    let reduces = if shape.reduce_every_micro_batch { stage_layers * m } else { stage_layers };
+    let reduces = if shape.reduce_every_micro_batch { dense_layers * m } else { dense_layers };
     let gathers = if shape.gather_every_pass {
-        stage_layers * m * (1 + u64::from(shape.regather_for_backward))
+        dense_layers * m * (1 + u64::from(shape.regather_for_backward))
     } else {
-        stage_layers
+        dense_layers
     };
     vec![
         (Purpose::TpForward, stage_layers * m),
@@ -192,6 +215,11 @@ fn use_counts(shape: &StepShape, stage: usize, layers: &[u64]) -> Vec<(Purpose, 
         (Purpose::DpReplicaGradients, stage_layers),
         (Purpose::DpParamGather, gathers),
         (Purpose::DpEmbeddingGradients, edge),
+        (Purpose::EpForward, moe_layers * m),
+        (Purpose::EpBackward, moe_layers * m),
+        (Purpose::DpMoeGradients, moe_layers),
+        (Purpose::DpExpertGradients, moe_layers),
+        (Purpose::DpMoeParamGather, moe_layers),
     ]
 }
 

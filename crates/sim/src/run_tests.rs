@@ -22,6 +22,7 @@ fn sum_s(b: &crate::breakdown::Breakdown) -> f64 {
     b.compute_s
         + b.exposed_tp_comm_s
         + b.exposed_cp_comm_s
+        + b.exposed_ep_comm_s
         + b.exposed_pp_comm_s
         + b.exposed_dp_comm_s
         + b.pipeline_bubble_s
@@ -133,7 +134,7 @@ fn fsdp(zero: u8, extra: &str) -> Scenario {
 /// all-gather of the buffer, 2Ψ.
 fn step_volume(sc: &Scenario, purposes: &[Purpose]) -> u64 {
     let inputs = step_inputs(sc).unwrap();
-    let counts = use_counts(&inputs.shape, 0, &inputs.layers);
+    let counts = use_counts(&inputs.shape, 0, &inputs.layers, &sc.model);
     inputs
         .priced
         .collectives
@@ -208,4 +209,42 @@ fn context_parallel_exchanges_have_their_own_breakdown_line() {
     assert!(ring.breakdown.exposed_cp_comm_s < b.exposed_cp_comm_s);
     // The same tokens and model FLOPs as without CP.
     assert_eq!(ring.tokens_per_step, 4 * 8192);
+}
+
+/// Mixtral 8x7B on 2 DGX H100 nodes: TP 2 (dp = 8), EP 4 (two experts per rank), 2
+/// micro-batches, full recomputation.
+fn mixtral(extra: &str) -> Scenario {
+    scenario(&format!(
+        "[model]\npreset = \"mixtral-8x7b\"\n[cluster]\npreset = \"dgx-h100-basepod\"\nnodes = 2\n\
+         [plan]\ntp = 2\nep = 4\nglobal_batch = 16\nrecompute = \"full\"\n{extra}"
+    ))
+}
+
+/// Per layer and micro-batch the rank routes 4,096 tokens × top-2 = 8,192 copies of 4,096 bf16
+/// values: 67,108,864 bytes per all-to-all, two forward (dispatch, combine) and, with full
+/// recomputation, four backward: 32 layers × 2 micro-batches × 6 × 67,108,864 =
+/// 25,769,803,776 bytes. Each rank holds two experts, half of each one's 3 × 4,096 × 14,336
+/// weights on its TP rank: 176,160,768 parameters per layer, 5,637,144,576 in all, whose fp32
+/// gradients (704,643,072 bytes per layer) are all-reduced over the dp / ep = 2 ranks holding
+/// the same experts (counted twice, as a reduce-scatter plus an all-gather).
+#[test]
+fn expert_parallel_all_to_alls_and_expert_gradients_are_counted_and_attributed() {
+    let sc = mixtral("");
+    let volume = step_volume(&sc, &[Purpose::EpForward, Purpose::EpBackward]);
+    assert_eq!(volume, 25_769_803_776);
+    let experts = step_volume(&sc, &[Purpose::DpExpertGradients]);
+    assert_eq!(experts, 2 * 32 * 704_643_072);
+    let r = simulate(&sc, Mode::Representative).unwrap();
+    assert_eq!(r.memory.stages[0].expert_params, 5_637_144_576);
+    assert!(r.breakdown.exposed_ep_comm_s > 0.0);
+    let ep_bytes: u64 = r.traffic.iter().map(|t| t.ep_bytes).sum();
+    assert!(ep_bytes > 0 && r.traffic.iter().all(|t| t.cp_bytes == 0));
+    // MFU counts the active parameters: 2 of 8 experts per token.
+    assert_eq!(r.model_flops_per_token, sc.model.model_flops_per_token());
+    assert!(r.model_flops_per_token < 6 * sc.model.total_params() / 3);
+    // Imbalance slows the step; per-rank mode is refused with ep > 1.
+    let skewed = simulate(&mixtral("routing_imbalance = 2.0\n"), Mode::Representative).unwrap();
+    assert!(skewed.step_time_s > r.step_time_s);
+    let err = simulate(&sc, Mode::PerRank).unwrap_err();
+    assert_eq!(err.field, "plan.ep");
 }

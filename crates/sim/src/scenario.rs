@@ -111,6 +111,10 @@ fn toml_error(origin: &str, e: &toml::de::Error) -> InputError {
     InputError::new(origin, field, e.message().to_string())
 }
 
+/// Model fields a preset may leave out (and a scenario add): explicit head width, QK norm,
+/// experts, latent attention.
+const OPTIONAL_MODEL_KEYS: [&str; 4] = ["head_dim", "qk_norm", "moe", "mla"];
+
 /// A preset with overrides, or a model given field by field.
 fn model(mut table: toml::Table, origin: &str) -> Result<TransformerModel, InputError> {
     let err =
@@ -121,7 +125,7 @@ fn model(mut table: toml::Table, origin: &str) -> Result<TransformerModel, Input
             let mut merged = toml::Table::try_from(&base)
                 .map_err(|e| err("preset", format!("a serializable preset ({e})")))?;
             for (key, value) in table {
-                if !merged.contains_key(&key) {
+                if !merged.contains_key(&key) && !OPTIONAL_MODEL_KEYS.contains(&key.as_str()) {
                     let keys: Vec<&str> = merged.keys().map(String::as_str).collect();
                     return Err(err(&key, format!("one of the model fields {}", keys.join(", "))));
                 }

@@ -111,6 +111,7 @@ fn best_preset(
     preset_names()
         .into_iter()
         .filter_map(|name| preset(name).ok())
+        .filter(|m| m.moe.is_none() && m.mla.is_none())
         .filter(|m| is_llama(m) == llama && (m.layers, m.hidden, m.heads) == (l, h, n))
         .min_by_key(overrides)
 }

@@ -92,6 +92,61 @@ pub struct StepCosts {
     pub gather_layer_ns: u64,
     /// Optimizer step of one stage.
     pub optimizer_ns: u64,
+    /// Mixture of experts: what differs on the layers with routed experts.
+    pub moe: Option<MoeCosts>,
+}
+
+/// The costs of a layer with routed experts, which replace the dense layer's from
+/// `first_layer` (a global layer index) on.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MoeCosts {
+    /// First layer with experts (the leading layers stay dense).
+    pub first_layer: usize,
+    /// Forward of one MoE layer for one micro-batch.
+    pub layer_fwd_ns: u64,
+    /// Backward of one MoE layer.
+    pub layer_bwd_ns: u64,
+    /// Expert-parallel token dispatch and combine of one forward (all-to-alls on the EP
+    /// stream, after the layer's computation; the next layer waits for them).
+    pub ep_fwd_ns: u64,
+    /// Same for the backward.
+    pub ep_bwd_ns: u64,
+    /// Gradient reduction of one MoE layer: its dense part over the data-parallel ranks and its
+    /// experts over the expert-data-parallel ranks.
+    pub dp_layer_ns: u64,
+    /// Parameter gather of one MoE layer (distributed optimizer).
+    pub gather_layer_ns: u64,
+}
+
+impl StepCosts {
+    fn moe_at(&self, layer: usize) -> Option<&MoeCosts> {
+        self.moe.as_ref().filter(|m| layer >= m.first_layer)
+    }
+
+    /// Compute of global layer `layer` in one forward (`fwd`) or backward pass.
+    pub fn layer_ns(&self, layer: usize, fwd: bool) -> u64 {
+        match (self.moe_at(layer), fwd) {
+            (Some(m), true) => m.layer_fwd_ns,
+            (Some(m), false) => m.layer_bwd_ns,
+            (None, true) => self.layer_fwd_ns,
+            (None, false) => self.layer_bwd_ns,
+        }
+    }
+
+    /// Expert-parallel all-to-alls of layer `layer` in one pass (0 for a dense layer).
+    pub fn ep_ns(&self, layer: usize, fwd: bool) -> u64 {
+        self.moe_at(layer).map_or(0, |m| if fwd { m.ep_fwd_ns } else { m.ep_bwd_ns })
+    }
+
+    /// Once-per-step gradient reduction of layer `layer`.
+    pub fn dp_ns(&self, layer: usize) -> u64 {
+        self.moe_at(layer).map_or(self.dp_layer_ns, |m| m.dp_layer_ns)
+    }
+
+    /// Parameter gather of layer `layer`.
+    pub fn gather_ns(&self, layer: usize) -> u64 {
+        self.moe_at(layer).map_or(self.gather_layer_ns, |m| m.gather_layer_ns)
+    }
 }
 
 /// Whether to simulate one rank per stage or every rank.
@@ -121,6 +176,7 @@ struct Rank {
     compute: StreamId,
     tp: StreamId,
     cp: StreamId,
+    ep: StreamId,
     dp: StreamId,
     pp: StreamId,
 }
@@ -162,6 +218,7 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
                     compute: b.g.add_stream(format!("{name}/compute")),
                     tp: b.g.add_stream(format!("{name}/tp")),
                     cp: b.g.add_stream(format!("{name}/cp")),
+                    ep: b.g.add_stream(format!("{name}/ep")),
                     dp: b.g.add_stream(format!("{name}/dp")),
                     pp: b.g.add_stream(format!("{name}/pp")),
                 });

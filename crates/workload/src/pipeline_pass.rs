@@ -71,7 +71,7 @@ impl Builder<'_> {
                 deps.extend(st.gathers.get(&layer).copied());
             }
             deps.extend(next_gather.take());
-            let ns = if fwd { c.layer_fwd_ns } else { c.layer_bwd_ns };
+            let ns = c.layer_ns(layer, fwd);
             let label = format!("s{s} {dir} mb{mb} L{layer}");
             let compute =
                 self.g.push(label.clone(), rank.compute, ns, deps.clone(), Category::Compute);
@@ -143,6 +143,13 @@ impl Builder<'_> {
             let t = self.g.push(format!("{label} cp"), rank.cp, cp_ns, prev, Category::DpComm);
             prev = vec![t];
         }
+        let ep_ns = c.ep_ns(layer, fwd);
+        if ep_ns > 0 {
+            // Dispatch and combine sit inside the layer in reality; priced as one exposed block
+            // after it, on a stream of their own (the breakdown's EP line).
+            let t = self.g.push(format!("{label} ep"), rank.ep, ep_ns, prev, Category::DpComm);
+            prev = vec![t];
+        }
         let (serial_ns, beside_ns) =
             if fwd { (c.tp_fwd_ns, c.tp_fwd_beside_ns) } else { (c.tp_bwd_ns, c.tp_bwd_beside_ns) };
         if serial_ns > 0 {
@@ -187,7 +194,7 @@ impl Builder<'_> {
             dp_shared.then_some(key),
             format!("s{s} {dir} mb{mb} gather L{layer}"),
             rank.dp,
-            self.costs.gather_layer_ns,
+            self.costs.gather_ns(layer),
             deps,
             Category::DpComm,
         )
@@ -224,7 +231,7 @@ impl Builder<'_> {
                         dp_shared.then_some(key),
                         format!("s{s} gather L{layer}"),
                         rank.dp,
-                        self.costs.gather_layer_ns,
+                        self.costs.gather_ns(layer),
                         vec![],
                         Category::DpComm,
                     );
@@ -269,7 +276,7 @@ impl Builder<'_> {
                         self,
                         format!("reduce s{s} t{t} L{layer}"),
                         format!("s{s} grad reduce L{layer}"),
-                        c.dp_layer_ns,
+                        c.dp_ns(layer),
                         deps,
                     );
                 }
@@ -298,7 +305,7 @@ impl Builder<'_> {
                             dp_shared.then_some(key),
                             format!("s{s} gather L{layer}"),
                             rank.dp,
-                            c.gather_layer_ns,
+                            c.gather_ns(layer),
                             vec![opt],
                             Category::DpComm,
                         );
