@@ -100,10 +100,10 @@ const HBM_FRACTION: f64 = 0.80;
 /// (docs/calibration.md): the first chunk of a pipelined overlap cannot hide, and the
 /// communication kernels take SMs from the GEMMs. Reused for the other generations, whose
 /// dev.json runs never overlap TP communication.
-pub const TP_OVERLAP_FRACTION: f64 = 0.84;
+pub const TP_OVERLAP_FRACTION: f64 = 0.78;
 
 /// Hopper's fitted BF16 GEMM fraction (docs/calibration.md); its MAMF is 0.80.
-const HOPPER_GEMM_FRACTION: f64 = 0.73;
+const HOPPER_GEMM_FRACTION: f64 = 0.75;
 /// Hopper's fitted FP8 GEMM fraction (docs/calibration.md); its MAMF is 0.73 (H200 SXM).
 const HOPPER_FP8_GEMM_FRACTION: f64 = 0.625;
 /// Hopper's fitted fixed cost per step, seconds (docs/calibration.md).
@@ -112,7 +112,7 @@ const HOPPER_STEP_OVERHEAD_S: f64 = 0.08;
 impl ComputeModel {
     /// A100. GEMM: MAMF 267.9 of 312 TFLOP/s = 85.9% (A100 SXM, CUDA 12.1) was the start;
     /// training runs reach less (clocks under sustained load, real shapes, the kernels between
-    /// GEMMs), and the fit gives 0.805, with 0.015 s of fixed cost per step
+    /// GEMMs), and the fit gives 0.805, with 0.03 s of fixed cost per step
     /// (docs/calibration.md). Attention: FlashAttention-2 (Dao 2023, arXiv:2307.08691) reaches
     /// 50-73% of peak on A100, forward best, backward lower; 0.60 is mid-range. No FP8: the
     /// field copies the MAMF BF16 fraction and is never used (`Accelerator::peak` refuses FP8).
@@ -125,7 +125,7 @@ impl ComputeModel {
         hbm_fraction: HBM_FRACTION,
         kernel_overhead_s: KERNEL_OVERHEAD_S,
         tp_overlap_fraction: TP_OVERLAP_FRACTION,
-        step_overhead_s: 0.015,
+        step_overhead_s: 0.03,
     };
 
     /// H100/H200/H800 (one GH100 compute die). GEMM: the fit (docs/calibration.md) started
@@ -147,7 +147,7 @@ impl ComputeModel {
 
     /// B200/GB200: no training run in dev.json, so nothing is fitted. GEMM: MAMF 1745.0 of 2250
     /// TFLOP/s = 77.6% (B200 SXM) and FP8 3432.5 of 4500 = 76.3%, each scaled by Hopper's
-    /// fitted-to-MAMF ratio (0.73 / 0.80 and 0.625 / 0.734), on the assumption that training
+    /// fitted-to-MAMF ratio (0.75 / 0.80 and 0.625 / 0.734), on the assumption that training
     /// loses to the benchmark what it loses on Hopper. Attention: Hopper's 0.50 assumed; step
     /// overhead and TP overlap: Hopper's.
     pub const BLACKWELL: ComputeModel = ComputeModel {

@@ -27,7 +27,7 @@
 
 use crate::context::{self, CpExposed};
 use crate::placement::{group_of, Axis, Placement};
-use crate::plan::{Plan, WEIGHT_BYTES_PER_PARAM};
+use crate::plan::Plan;
 use astrolabe_collective::{simulate, CollectiveOp, CollectiveOptions, CollectiveResult};
 use astrolabe_compute::{ComputeModel, ADAM_BYTES_PER_PARAM, ATTENTION_OPS};
 use astrolabe_core::InputError;
@@ -353,7 +353,7 @@ fn collectives(
     let shard_bytes = grads(layer_params).div_ceil(shard.len() as u64);
     add(Purpose::DpReplicaGradients, &replicas, CollectiveOp::AllReduce, shard_bytes, 1)?;
     if plan.zero_stage >= 1 {
-        let bytes = layer_params * WEIGHT_BYTES_PER_PARAM;
+        let bytes = layer_params * plan.weight_bytes_per_param();
         add(Purpose::DpParamGather, &shard, CollectiveOp::AllGather, bytes, 1)?;
     }
     if let Some(load) = crate::moe::expert_load(model, plan) {
@@ -367,8 +367,9 @@ fn collectives(
         add(Purpose::DpExpertGradients, &experts, grad_op, grads(expert), 1)?;
         if plan.zero_stage >= 1 {
             let gather = CollectiveOp::AllGather;
-            add(Purpose::DpMoeParamGather, &shard, gather, dense * WEIGHT_BYTES_PER_PARAM, 1)?;
-            add(Purpose::DpMoeParamGather, &experts, gather, expert * WEIGHT_BYTES_PER_PARAM, 1)?;
+            let weight = plan.weight_bytes_per_param();
+            add(Purpose::DpMoeParamGather, &shard, gather, dense * weight, 1)?;
+            add(Purpose::DpMoeParamGather, &experts, gather, expert * weight, 1)?;
         }
     }
     Ok(out)

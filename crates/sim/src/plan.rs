@@ -12,8 +12,13 @@ use astrolabe_model::{check_tensor_parallel, context_shard, Recompute, Transform
 use serde::{Deserialize, Serialize};
 
 /// Bytes of a bf16 weight. FP8 training (Transformer Engine) keeps bf16 weights and casts them
-/// per GEMM, so the stored weight stays at 2 bytes in both precisions.
+/// per GEMM, so the stored weight stays at 2 bytes in both precisions, unless the weights
+/// themselves are kept in FP8 ([`FP8_WEIGHT_BYTES_PER_PARAM`], `plan.fp8_param_gather`).
 pub const WEIGHT_BYTES_PER_PARAM: u64 = 2;
+/// Bytes of an FP8 weight: Transformer Engine's FP8 primary weights (Megatron-Core's
+/// `--fp8-param-gather`), which the distributed optimizer gathers at 1 byte per parameter; the
+/// fp32 master copy stays in the optimizer state.
+pub const FP8_WEIGHT_BYTES_PER_PARAM: u64 = 1;
 
 /// The `[plan]` table as written; every field optional except the global batch.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -47,6 +52,7 @@ pub struct PlanFile {
     ep: Option<u64>,
     capacity_factor: Option<f64>,
     routing_imbalance: Option<f64>,
+    fp8_param_gather: Option<bool>,
 }
 
 /// A complete, checked plan. Serialized into every report so that the defaults used are visible.
@@ -118,6 +124,9 @@ pub struct Plan {
     pub capacity_factor: Option<f64>,
     /// The busiest expert-parallel rank's routed tokens over the mean (1 = balanced).
     pub routing_imbalance: f64,
+    /// Keep the weights in FP8 and gather them at 1 byte per parameter (needs fp8 precision
+    /// and a ZeRO stage that gathers parameters).
+    pub fp8_param_gather: bool,
 }
 
 /// How context-parallel attention gets the keys and values of the other ranks.
@@ -252,6 +261,14 @@ impl PlanFile {
         let hybrid = shard_group != dp * cp;
         let (ep, capacity_factor, routing_imbalance) =
             crate::moe::check(keys, model, (dp, zero_stage, hybrid), origin)?;
+        let fp8_param_gather = self.fp8_param_gather.unwrap_or(false);
+        if fp8_param_gather && (precision != Precision::Fp8 || zero_stage == 0) {
+            let expected = format!(
+                "false unless precision is fp8 and zero_stage is 1 to 3 (parameters gathered); \
+                 got precision {precision_text}, zero_stage {zero_stage}"
+            );
+            return Err(err("fp8_param_gather", expected));
+        }
         if ep > 1 && !placement.contains(&Axis::Ep) {
             let expected = format!("an order naming ep when ep > 1 (ep = {ep}), e.g. tp-ep-dp-pp");
             return Err(err("placement", expected));
@@ -292,6 +309,7 @@ impl PlanFile {
             ep,
             capacity_factor,
             routing_imbalance,
+            fp8_param_gather,
         };
         let named =
             |e: InputError| InputError::new(origin, format!("plan.{}", e.field), e.expected);
@@ -358,7 +376,7 @@ impl Plan {
             recompute: self.activation_policy(),
             zero_stage: self.zero_stage,
             reshard_after_forward: self.reshard_after_forward,
-            weight_bytes_per_param: WEIGHT_BYTES_PER_PARAM,
+            weight_bytes_per_param: self.weight_bytes_per_param(),
             grad_bytes_per_param: self.grad_bytes_per_param,
             framework_reserve_bytes: self.framework_reserve_bytes,
             comm_buffer_bytes: self.comm_buffers_bytes,
@@ -372,6 +390,15 @@ impl Plan {
         match self.recompute {
             Recompute::None if self.flash_attention => Recompute::Selective,
             other => other,
+        }
+    }
+
+    /// Bytes of a stored (and gathered) weight: 1 with FP8 parameters, else 2.
+    pub fn weight_bytes_per_param(&self) -> u64 {
+        if self.fp8_param_gather {
+            FP8_WEIGHT_BYTES_PER_PARAM
+        } else {
+            WEIGHT_BYTES_PER_PARAM
         }
     }
 

@@ -248,3 +248,24 @@ fn expert_parallel_all_to_alls_and_expert_gradients_are_counted_and_attributed()
     let err = simulate(&sc, Mode::PerRank).unwrap_err();
     assert_eq!(err.field, "plan.ep");
 }
+
+/// FP8 parameters: ZeRO-3 gathers move 1 byte per parameter instead of 2 (Llama 3 8B, one
+/// micro-batch: 32 layers × 218,112,000 parameters = 6,979,584,000 bytes for the forward's
+/// gathers, as many again for the backward's), and the stored weight shard halves; refused
+/// without fp8 GEMMs.
+#[test]
+fn fp8_parameters_halve_the_gathers_and_the_weights() {
+    let bf16 = fsdp(3, "precision = \"fp8\"\n");
+    let fp8 = fsdp(3, "precision = \"fp8\"\nfp8_param_gather = true\n");
+    let gathers = |sc: &Scenario| step_volume(sc, &[Purpose::DpParamGather]);
+    assert_eq!(gathers(&bf16), 2 * gathers(&fp8));
+    let one_pass = 32 * 218_112_000;
+    assert_eq!(gathers(&fp8), one_pass * 2);
+    let weights =
+        |sc: &Scenario| simulate(sc, Mode::Representative).unwrap().memory.stages[0].weights_bytes;
+    assert_eq!(weights(&bf16), 2 * weights(&fp8));
+    let text = "[model]\npreset = \"llama3-8b\"\n[cluster]\npreset = \"dgx-h100-basepod\"\n\
+                nodes = 1\n[plan]\nglobal_batch = 8\nzero_stage = 3\nfp8_param_gather = true\n";
+    let err = parse_scenario(text, "t.toml", &no_cluster_files).unwrap_err();
+    assert_eq!(err.field, "plan.fp8_param_gather");
+}
