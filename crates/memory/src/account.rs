@@ -121,7 +121,7 @@ impl ActivationBytes {
 
 /// Layers with routed experts among those of `stage` (global layer indices from the prefix sums
 /// of `layout`, virtual stage `chunk·pp + stage` for every chunk).
-fn moe_layers_of_stage(model: &TransformerModel, layout: &[u64], pp: u64, stage: u64) -> u64 {
+pub fn moe_layers_of_stage(model: &TransformerModel, layout: &[u64], pp: u64, stage: u64) -> u64 {
     let mut start = 0;
     let mut count = 0;
     for (v, &n) in layout.iter().enumerate() {

@@ -18,5 +18,5 @@ pub mod inputs;
 pub mod params;
 pub mod schedule;
 
-pub use account::{account, MemoryReport, StageMemory};
+pub use account::{account, moe_layers_of_stage, MemoryReport, StageMemory};
 pub use inputs::{MemoryInputs, Schedule};

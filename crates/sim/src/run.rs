@@ -7,7 +7,7 @@ use crate::scenario::Scenario;
 use astrolabe_core::InputError;
 use astrolabe_engine::{run, Graph, StreamId};
 use astrolabe_memory::params::StageParams;
-use astrolabe_memory::{account, Schedule as MemSchedule};
+use astrolabe_memory::{account, moe_layers_of_stage, Schedule as MemSchedule};
 use astrolabe_workload::{build_step, RankMode, Schedule, StepShape};
 use serde::Serialize;
 
@@ -187,13 +187,7 @@ fn use_counts(
 ) -> Vec<(Purpose, u64)> {
     let vstages: Vec<usize> = (0..shape.chunks).map(|c| c * shape.stages + stage).collect();
     let stage_layers: u64 = vstages.iter().map(|&v| layers[v]).sum();
-    let moe_layers: u64 = vstages
-        .iter()
-        .map(|&v| {
-            let start: u64 = layers[..v].iter().sum();
-            (start..start + layers[v]).filter(|&l| model.is_moe_layer(l)).count() as u64
-        })
-        .sum();
+    let moe_layers = moe_layers_of_stage(model, layers, shape.stages as u64, stage as u64);
     let dense_layers = stage_layers - moe_layers;
     let last = shape.stages * shape.chunks - 1;
     let m = shape.micro_batches as u64;
