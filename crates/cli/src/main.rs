@@ -35,6 +35,8 @@ enum Command {
     Astra(commands::astra::Args),
     /// Write one training step of a scenario as Chakra traces with ASTRA-sim system and network files.
     ExportChakra(commands::export_chakra::Args),
+    /// Regenerate a documented case study (`network`: fabrics 1K to 16K GPUs; `memory`: offload and tiers).
+    CaseStudy(commands::case_study::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Calibrate(args) => commands::calibrate::run(&args),
         Command::Astra(args) => commands::astra::run(&args),
         Command::ExportChakra(args) => commands::export_chakra::run(&args),
+        Command::CaseStudy(args) => commands::case_study::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -104,6 +104,11 @@ fn bad_scenarios_exit_2_naming_the_file_and_field() {
             SMALL.replace("preset = \"dgx-h100-basepod\"\nnodes = 1", "file = \"nope.toml\""),
             "cluster.file",
         ),
+        (
+            "network.toml",
+            format!("{SMALL}[network]\nmodel = \"congestion-aware\"\nfabric = \"nope\"\n"),
+            "network.fabric",
+        ),
     ];
     for (name, text, field) in cases {
         let path = scenario_file(name, &text);
@@ -116,4 +121,21 @@ fn bad_scenarios_exit_2_naming_the_file_and_field() {
     }
     let out = astrolabe(&["simulate", "/nonexistent/scenario.toml"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_network_model_flag_is_checked_and_overrides_the_scenario() {
+    let out = astrolabe(&["simulate", "--network-model", "packet-level"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--network-model"));
+    let path = example("llama3-70b-512xh100-fat-tree");
+    let flows = json(&["simulate", "--json", &path]);
+    let plain = json(&["simulate", "--json", "--network-model", "analytical", &path]);
+    assert_eq!(flows["network"]["model"], "congestion-aware");
+    assert_eq!(plain["network"]["model"], "analytical");
+    assert!(plain["network"]["links"].is_null());
+    assert!(flows["network"]["links"]["classes"].as_array().unwrap().len() >= 3);
+    // 1:4 oversubscribed leaves make the data-parallel communication longer.
+    let dp = |v: &Value| v["breakdown"]["exposed_dp_comm_s"].as_f64().unwrap();
+    assert!(dp(&flows) > dp(&plain), "{} vs {}", dp(&flows), dp(&plain));
 }

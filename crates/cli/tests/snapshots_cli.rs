@@ -52,6 +52,20 @@ fn simulate_moe_human() {
     insta::assert_snapshot!(stdout(&["simulate", "--dataset", DATASET, path]));
 }
 
+/// The congestion-aware model in the text report: the fabric's link classes and hottest links.
+#[test]
+fn simulate_fat_tree_human() {
+    let path = "../../examples/llama3-70b-512xh100-fat-tree.toml";
+    insta::assert_snapshot!(stdout(&["simulate", "--dataset", DATASET, path]));
+}
+
+/// Offload in the text report: the memory stall line and the tier's use and traffic.
+#[test]
+fn simulate_offload_human() {
+    let path = "../../examples/llama3-70b-8xh100-offload.toml";
+    insta::assert_snapshot!(stdout(&["simulate", "--dataset", DATASET, path]));
+}
+
 #[test]
 fn simulate_examples_json() {
     for name in [
@@ -63,6 +77,8 @@ fn simulate_examples_json() {
         "deepseek-v3-2048xh800",
         "llama3-405b-131k-4d",
         "llama3-8b-fsdp-8xh100",
+        "llama3-70b-512xh100-fat-tree",
+        "llama3-70b-8xh100-offload",
     ] {
         let path = format!("../../examples/{name}.toml");
         let text = stdout(&["simulate", "--json", "--dataset", DATASET, &path]);

@@ -1,7 +1,10 @@
 //! Deterministic shortest-path routing with ECMP by hash.
 //!
 //! A route leaves its source GPU on one of its links to a switch, crosses switches only, and
-//! enters the destination GPU (GPUs never forward). Among equally short routes, each hop picks
+//! enters the destination GPU (GPUs never forward). Between two GPUs of one NVLink domain the
+//! route stays on NVLink even where a route through a shared leaf is as short (a node's GPUs
+//! under one leaf of a plain fat-tree): collective libraries keep peer traffic inside a node on
+//! NVLink. Among equally short routes, each hop picks
 //! its next link by a hash of (source, destination, current node), so a given pair always takes
 //! the same path, and different pairs spread over the parallel switches as ECMP would.
 //!
@@ -9,7 +12,7 @@
 //! switch, computed on first use and kept: O(S + E_s) each for S switches and E_s links between
 //! them, at most one per switch that a GPU attaches to.
 
-use crate::graph::{Fabric, LinkId, NodeId, NodeKind};
+use crate::graph::{Fabric, LinkClass, LinkId, NodeId, NodeKind};
 use astrolabe_core::InputError;
 use std::collections::VecDeque;
 
@@ -109,6 +112,10 @@ impl<'f> Router<'f> {
                 }
             }
         }
+        let nvlink = |l: LinkId| f.links[l as usize].class == LinkClass::Nvlink;
+        if ties.iter().any(|&(up, down)| nvlink(up) && nvlink(down)) {
+            ties.retain(|&(up, down)| nvlink(up) && nvlink(down));
+        }
         (!ties.is_empty()).then(|| ties[pick(src, dst, u32::MAX, ties.len())])
     }
 
@@ -174,8 +181,7 @@ fn pick(src: NodeId, dst: NodeId, hop: NodeId, n: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::LinkClass;
-    use crate::spec::FabricSpec;
+    use crate::spec::{FabricSpec, TierSpec};
 
     fn classes(f: &Fabric, path: &[LinkId]) -> Vec<LinkClass> {
         path.iter().map(|&l| f.links[l as usize].class).collect()
@@ -197,6 +203,24 @@ mod tests {
         assert_eq!(route(0, 2), vec![Nic, Nic]); // same rail, same leaf
         assert_eq!(route(0, 4), vec![Nic, LeafUplink, LeafUplink, Nic]); // other block
         assert_eq!(route(0, 3), vec![Nic, LeafUplink, LeafUplink, Nic]); // other rail
+    }
+
+    #[test]
+    fn peers_of_a_node_under_one_leaf_stay_on_nvlink() {
+        // A plain fat-tree: a node's 8 GPUs under one leaf, so GPU → leaf → GPU is as short
+        // as GPU → NVSwitch → GPU; every pair of the node must still take NVLink.
+        let tiers = vec![TierSpec::new(16, 1, 1.0), TierSpec::new(0, 2, 1.0)];
+        let f =
+            FabricSpec::fat_tree(4, 8, Some("nvlink4-nvswitch"), "ib-ndr", tiers).build().unwrap();
+        let mut r = Router::new(&f);
+        for b in 1..8 {
+            let mut p = Vec::new();
+            r.route(f.gpus[0], f.gpus[b], &mut p).unwrap();
+            assert_eq!(classes(&f, &p), vec![LinkClass::Nvlink, LinkClass::Nvlink], "0 → {b}");
+        }
+        let mut p = Vec::new();
+        r.route(f.gpus[0], f.gpus[8], &mut p).unwrap();
+        assert_eq!(classes(&f, &p), vec![LinkClass::Nic, LinkClass::Nic]); // next node, same leaf
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use crate::accelerator::{self, Accelerator};
 use crate::fabric;
+use crate::memory_tier::MemoryTier;
 use astrolabe_core::InputError;
 use astrolabe_network::Topology;
 use serde::Serialize;
@@ -15,6 +16,10 @@ pub struct Cluster {
     pub gpu: Accelerator,
     /// The network, innermost dimension first.
     pub topology: Topology,
+    /// Memory beyond the GPUs' HBM that offload may use (host DRAM, CXL, a pool); none unless
+    /// the cluster description lists them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub memory_tiers: Vec<MemoryTier>,
 }
 
 impl Cluster {
@@ -52,6 +57,7 @@ impl ClusterPreset {
             name: self.name.to_string(),
             gpu: accelerator::find(self.gpu, self.name)?,
             topology: Topology::new(dims, self.name)?,
+            memory_tiers: Vec::new(),
         })
     }
 

@@ -19,11 +19,14 @@
 //! ```
 //!
 //! A dimension with `fabric` may override any explicit field. A file may instead name a preset:
-//! `preset = "dgx-h100-basepod"` with optional `nodes = 64`.
+//! `preset = "dgx-h100-basepod"` with optional `nodes = 64`. Either may list the memory tiers
+//! beyond HBM that offload can use: `memory_tiers = ["dgx-h100-host"]` (catalog names, see
+//! [`crate::memory_tier`]) or tables of a tier's fields.
 
 use crate::accelerator;
 use crate::cluster::{find_preset, Cluster};
 use crate::fabric;
+use crate::memory_tier::{self, MemoryTier};
 use astrolabe_core::{Bandwidth, InputError};
 use astrolabe_network::{Dimension, DimensionKind, InNetworkReduction, Topology};
 use serde::Deserialize;
@@ -37,6 +40,8 @@ struct ClusterFile {
     gpu: Option<String>,
     #[serde(default)]
     network: Vec<DimensionFile>,
+    #[serde(default)]
+    memory_tiers: Vec<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +80,7 @@ pub fn parse_cluster_toml(text: &str, origin: &str) -> Result<Cluster, InputErro
         if let Some(name) = file.name {
             cluster.name = name;
         }
+        cluster.memory_tiers = memory_tiers(file.memory_tiers, origin)?;
         return Ok(cluster);
     }
     if file.nodes.is_some() {
@@ -95,7 +101,42 @@ pub fn parse_cluster_toml(text: &str, origin: &str) -> Result<Cluster, InputErro
         .map(|(i, d)| dimension(d, origin, &format!("network[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
     let topology = Topology::new(dims, origin)?;
-    Ok(Cluster { name: file.name.unwrap_or_else(|| origin.to_string()), gpu, topology })
+    let memory_tiers = memory_tiers(file.memory_tiers, origin)?;
+    Ok(Cluster {
+        name: file.name.unwrap_or_else(|| origin.to_string()),
+        gpu,
+        topology,
+        memory_tiers,
+    })
+}
+
+/// `memory_tiers`: catalog names or tables of [`MemoryTier`] fields; names must differ.
+fn memory_tiers(values: Vec<toml::Value>, origin: &str) -> Result<Vec<MemoryTier>, InputError> {
+    let mut tiers: Vec<MemoryTier> = Vec::with_capacity(values.len());
+    for (i, value) in values.into_iter().enumerate() {
+        let path = format!("memory_tiers[{i}]");
+        let tier = match value {
+            toml::Value::String(name) => memory_tier::find(&name, origin)
+                .map_err(|e| InputError::new(origin, &path, e.expected))?,
+            toml::Value::Table(table) => {
+                let tier: MemoryTier = table.try_into().map_err(|e: toml::de::Error| {
+                    InputError::new(origin, &path, format!("a memory tier ({})", e.message()))
+                })?;
+                tier.validate(origin, &path)?;
+                tier
+            }
+            _ => {
+                let expected = "a catalog tier name in quotes or a table of tier fields";
+                return Err(InputError::new(origin, path, expected));
+            }
+        };
+        if tiers.iter().any(|t| t.name == tier.name) {
+            let expected = format!("tier names that differ; `{}` appears twice", tier.name);
+            return Err(InputError::new(origin, path, expected));
+        }
+        tiers.push(tier);
+    }
+    Ok(tiers)
 }
 
 fn dimension(d: &DimensionFile, origin: &str, path: &str) -> Result<Dimension, InputError> {

@@ -46,8 +46,11 @@ pub struct StageMemory {
     pub comm_buffers_bytes: u64,
     /// Framework reserve, as given.
     pub reserve_bytes: u64,
-    /// The sum of the seven byte counts above.
+    /// The sum of the seven byte counts above (what stays in HBM).
     pub total_bytes: u64,
+    /// Bytes offloaded to a memory tier, not counted in `total_bytes`; set by the caller that
+    /// applies an offload plan (`astrolabe_memory::offload`), 0 otherwise.
+    pub offloaded_bytes: u64,
 }
 
 /// Memory per GPU for every pipeline stage, and whether the fullest GPU fits.
@@ -190,6 +193,7 @@ fn stage_memory(
         comm_buffers_bytes: inputs.comm_buffer_bytes,
         reserve_bytes: inputs.framework_reserve_bytes,
         total_bytes: parts.iter().fold(0, |sum, &part| sum.saturating_add(part)),
+        offloaded_bytes: 0,
     }
 }
 

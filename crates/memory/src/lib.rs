@@ -7,6 +7,9 @@
 //!   mixed-precision Adam and ZeRO.
 //! - [`schedule`]: how many micro-batches' activations each stage keeps at its peak under GPipe,
 //!   1F1B and interleaved 1F1B.
+//! - [`offload`]: which bytes of the state stay in HBM and which live on a slower tier under
+//!   an [`offload::OffloadPlan`] (ZeRO-Offload, ZeRO-Infinity, activation offload), and the
+//!   bytes crossing the link to it per micro-batch and per step.
 //! - [`account()`]: the per-stage sum, the worst stage and the verdict, a [`MemoryReport`].
 //!
 //! Every GPU of a stage holds the same bytes (tensor and data-parallel ranks are symmetric), so
@@ -15,6 +18,7 @@
 
 mod account;
 pub mod inputs;
+pub mod offload;
 pub mod params;
 pub mod schedule;
 

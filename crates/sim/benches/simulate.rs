@@ -7,16 +7,18 @@
 // criterion's group macro defines an undocumented public function.
 #![allow(missing_docs)]
 
-use astrolabe_sim::{no_cluster_files, parse_scenario, simulate, Mode, Scenario};
+use astrolabe_sim::{no_cluster_files, parse_scenario, simulate, Mode, NetworkModel, Scenario};
 use criterion::{criterion_group, Criterion};
 use std::fmt::Write;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// (criterion group, example, mode) of every benchmark, in the table's order.
-const CASES: [(&str, &str, Mode); 4] = [
+/// (criterion group, example, mode) of every benchmark, in the table's order. The
+/// `congestion_aware` group runs the representative mode with the flow-level network model.
+const CASES: [(&str, &str, Mode); 5] = [
     ("representative", "llama3-405b-16384xh100", Mode::Representative),
+    ("congestion_aware", "llama3-405b-16384xh100", Mode::Representative),
     ("representative", "gpt3-175b-96xh100", Mode::Representative),
     ("representative", "gpt3-175b-1024xa100", Mode::Representative),
     ("per_rank", "gpt3-175b-1024xa100", Mode::PerRank),
@@ -40,6 +42,26 @@ fn representative(c: &mut Criterion) {
     group.finish();
 }
 
+/// The scenario of a case: the example, with the flow-level model in the `congestion_aware`
+/// group (on the fabric derived from its cluster).
+fn case_scenario(group: &str, name: &str) -> Scenario {
+    let mut sc = scenario(name);
+    if group == "congestion_aware" {
+        sc.network.model = NetworkModel::CongestionAware;
+    }
+    sc
+}
+
+fn congestion_aware(c: &mut Criterion) {
+    let mut group = c.benchmark_group("congestion_aware");
+    group.sample_size(10).measurement_time(Duration::from_secs(60));
+    let sc = case_scenario("congestion_aware", "llama3-405b-16384xh100");
+    group.bench_function("llama3-405b-16384xh100", |b| {
+        b.iter(|| simulate(black_box(&sc), Mode::Representative).expect("simulates"))
+    });
+    group.finish();
+}
+
 fn per_rank(c: &mut Criterion) {
     let mut group = c.benchmark_group("per_rank");
     group.sample_size(10).measurement_time(Duration::from_secs(60));
@@ -50,7 +72,7 @@ fn per_rank(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, representative, per_rank);
+criterion_group!(benches, representative, congestion_aware, per_rank);
 
 fn main() {
     benches();
@@ -79,7 +101,7 @@ fn table() -> String {
         "| scenario | mode | GPUs | simulated GPUs | tasks | median (ms) |\n|---|---|---:|---:|---:|---:|\n",
     );
     for (group, name, mode) in CASES {
-        let sc = scenario(name);
+        let sc = case_scenario(group, name);
         let r = simulate(&sc, mode).expect("simulates");
         let median = median_ms(group, name).map_or("not run".to_string(), |ms| format!("{ms:.1}"));
         let _ = writeln!(
@@ -100,9 +122,10 @@ fn table() -> String {
     let _ = writeln!(
         out,
         "\nRatios of medians: 16,384-GPU 405B ÷ 96-GPU default = {}; per-rank ÷ representative \
-         at 1,024 GPUs = {}.",
+         at 1,024 GPUs = {}; congestion-aware ÷ analytical for the 16,384-GPU 405B = {}.",
         ratio(big, default),
-        ratio(("per_rank", "gpt3-175b-1024xa100"), ("representative", "gpt3-175b-1024xa100"))
+        ratio(("per_rank", "gpt3-175b-1024xa100"), ("representative", "gpt3-175b-1024xa100")),
+        ratio(("congestion_aware", "llama3-405b-16384xh100"), big)
     );
     if let Some(peak) = peak_rss_mib() {
         let _ = writeln!(out, "\nPeak resident memory of the benchmark process: {peak} MiB.");

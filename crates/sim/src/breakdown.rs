@@ -3,7 +3,7 @@
 //!
 //! Every instant of `[0, step end)` is given to one part: computing if a compute task of the GPU
 //! runs, else the optimizer if it runs, else exposed TP, CP, EP, PP or DP communication (in that
-//! order) if one of the GPU's collectives runs; an instant when the GPU does nothing is pipeline bubble
+//! order) if one of the GPU's collectives runs, else a memory stall if an offload transfer runs; an instant when the GPU does nothing is pipeline bubble
 //! before its last task ends and "other" after (waiting for slower stages to finish the step).
 //! The fixed per-step overhead follows the step graph and is added by the caller.
 
@@ -25,6 +25,9 @@ pub struct BreakdownNs {
     pub exposed_pp_comm: u64,
     /// DP communication while no computation runs.
     pub exposed_dp_comm: u64,
+    /// Offload transfers to and from a memory tier (and a CPU optimizer step) while nothing
+    /// else of the GPU runs.
+    pub memory_stall: u64,
     /// Idle before the GPU's last task ends.
     pub pipeline_bubble: u64,
     /// The optimizer step.
@@ -45,6 +48,7 @@ impl BreakdownNs {
             + self.exposed_ep_comm
             + self.exposed_pp_comm
             + self.exposed_dp_comm
+            + self.memory_stall
             + self.pipeline_bubble
             + self.optimizer
             + self.other
@@ -72,6 +76,9 @@ pub struct Breakdown {
     pub exposed_pp_comm_s: f64,
     /// DP communication not hidden behind computation.
     pub exposed_dp_comm_s: f64,
+    /// Offload: time the GPU waits on transfers to or from a memory tier, or on an optimizer
+    /// step run by the CPU, with nothing else to do.
+    pub memory_stall_s: f64,
     /// Idle time inside the GPU's part of the step.
     pub pipeline_bubble_s: f64,
     /// The optimizer step.
@@ -93,6 +100,7 @@ impl From<BreakdownNs> for Breakdown {
             exposed_ep_comm_s: s(b.exposed_ep_comm),
             exposed_pp_comm_s: s(b.exposed_pp_comm),
             exposed_dp_comm_s: s(b.exposed_dp_comm),
+            memory_stall_s: s(b.memory_stall),
             pipeline_bubble_s: s(b.pipeline_bubble),
             optimizer_s: s(b.optimizer),
             other_s: s(b.other),
@@ -104,8 +112,11 @@ impl From<BreakdownNs> for Breakdown {
 /// Priority of a task's part when several run at once (lower wins): by its engine category,
 /// except that a task on a context-parallel stream (named `…/cp`) is CP communication and one
 /// on an expert-parallel stream (`…/ep`) EP communication (the engine has no categories of its
-/// own for them yet).
+/// own for them yet); a task on a memory stream (`…/mem`) is a memory stall, counted last.
 fn rank_of(category: Category, stream_name: &str) -> usize {
+    if stream_name.ends_with("/mem") {
+        return 7;
+    }
     if stream_name.ends_with("/cp") {
         return 3;
     }
@@ -141,7 +152,7 @@ pub fn breakdown(
         last_end = last_end.max(span.end.0);
     }
     events.sort_unstable();
-    let mut active = [0i64; 7];
+    let mut active = [0i64; 8];
     let mut out = BreakdownNs::default();
     let mut now = 0;
     let mut i = 0;
@@ -158,7 +169,8 @@ pub fn breakdown(
             Some(3) => &mut out.exposed_cp_comm,
             Some(4) => &mut out.exposed_ep_comm,
             Some(5) => &mut out.exposed_pp_comm,
-            Some(_) => &mut out.exposed_dp_comm,
+            Some(6) => &mut out.exposed_dp_comm,
+            Some(_) => &mut out.memory_stall,
             None if now < last_end => &mut out.pipeline_bubble,
             None => &mut out.other,
         };
@@ -197,6 +209,7 @@ mod tests {
             exposed_pp_comm: 0,
             exposed_cp_comm: 0,
             exposed_ep_comm: 0,
+            memory_stall: 0,
             step_overhead: 0,
         };
         assert_eq!(b, expected);

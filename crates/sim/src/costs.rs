@@ -26,6 +26,7 @@
 //!   the `dp/ep · cp` ranks holding the same experts.
 
 use crate::context::{self, CpExposed};
+use crate::flow_pricing::FlowPricer;
 use crate::placement::{group_of, Axis, Placement};
 use crate::plan::Plan;
 use astrolabe_collective::{simulate, CollectiveOp, CollectiveOptions, CollectiveResult};
@@ -40,6 +41,7 @@ use astrolabe_model::{
 };
 use astrolabe_workload::{MoeCosts, StepCosts};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Bytes per element the vocabulary-parallel cross-entropy moves forward (read the bf16 logits,
 /// write fp32 probabilities) and backward (read fp32, write the bf16 gradient): 6 each way.
@@ -89,8 +91,13 @@ pub struct CollectiveUse {
     pub purpose: Purpose,
     /// How many of `result` one use takes (e.g. 2 all-reduces per layer forward).
     pub repeats: u32,
-    /// The priced collective.
+    /// The priced collective. Under the congestion-aware model its time (and bandwidths) are
+    /// the flow model's; its phases stay the analytical plan's (the bytes per dimension).
     pub result: CollectiveResult,
+    /// Congestion-aware model only: bytes every fabric link carries for one `result` run by
+    /// all groups of its kind at once.
+    #[serde(skip)]
+    pub link_bytes: Option<Arc<Vec<u64>>>,
 }
 
 impl CollectiveUse {
@@ -114,17 +121,20 @@ pub struct Priced {
 /// beside the layer and the rest after it. `stage_params` is the most parameters any
 /// GPU holds (the memory report's), which the optimizer step sweeps over (its `1/dp` share with
 /// the distributed optimizer, `ep/dp` for routed experts); `origin` names the scenario in errors.
+/// With a `network` (the congestion-aware model's fabric), collectives take the flow model's
+/// times instead of the analytical ones.
 pub fn price(
     model: &TransformerModel,
     cluster: &Cluster,
     plan: &Plan,
     compute: &ComputeModel,
     stage_params: StageParams,
+    network: Option<&FlowPricer>,
     origin: &str,
 ) -> Result<Priced, InputError> {
     let layer = LayerTimes::of(model, cluster, plan, compute)?;
     let head = head_times(model, cluster, plan, compute)?;
-    let collectives = collectives(model, cluster, plan, origin)?;
+    let collectives = collectives(model, cluster, plan, network, origin)?;
     let sum = |purpose: Purpose| -> f64 {
         collectives.iter().filter(|c| c.purpose == purpose).map(CollectiveUse::time_s).sum()
     };
@@ -163,6 +173,7 @@ pub fn price(
             &cluster.gpu,
         )),
         moe: moe_costs(model, cluster, plan, compute, &sum)?,
+        memory: None,
     };
     Ok(Priced { costs, collectives })
 }
@@ -298,11 +309,13 @@ fn head_times(
     Ok((forward_s, compute.ops_time_s(&backward, gpu, precision)?))
 }
 
-/// Every collective of the step, priced on the groups of rank 0.
+/// Every collective of the step, priced on the groups of rank 0 (with `network`, on the
+/// fabric, all groups of a kind at once).
 fn collectives(
     model: &TransformerModel,
     cluster: &Cluster,
     plan: &Plan,
+    network: Option<&FlowPricer>,
     origin: &str,
 ) -> Result<Vec<CollectiveUse>, InputError> {
     let topo = &cluster.topology;
@@ -314,8 +327,15 @@ fn collectives(
             return Ok::<(), InputError>(());
         }
         let group = group_of(topo, ranks, origin)?;
-        let result = simulate(topo, &group, op, bytes, &options)?;
-        out.push(CollectiveUse { purpose, repeats, result });
+        let mut result = simulate(topo, &group, op, bytes, &options)?;
+        let mut link_bytes = None;
+        if let Some(pricer) = network {
+            let timing = pricer.time(op, ranks, group.extents(), bytes, origin)?;
+            let time_s = result.time_s * timing.slowdown();
+            retime(&mut result, time_s);
+            link_bytes = Some(timing.link_bytes);
+        }
+        out.push(CollectiveUse { purpose, repeats, result, link_bytes });
         Ok(())
     };
     let along = |axis: Axis, members: u64| -> Vec<usize> {
@@ -373,6 +393,16 @@ fn collectives(
         }
     }
     Ok(out)
+}
+
+/// Gives `result` the congestion-aware time, its bandwidths scaled to match.
+fn retime(result: &mut CollectiveResult, time_s: f64) {
+    if time_s > 0.0 && result.time_s > 0.0 {
+        let speed = result.time_s / time_s;
+        result.algbw_gbps *= speed;
+        result.busbw_gbps *= speed;
+    }
+    result.time_s = time_s;
 }
 
 /// The placement of `plan`'s ranks.

@@ -23,7 +23,7 @@ fn uses(priced: &Priced, purpose: Purpose) -> Vec<(CollectiveOp, u64, u32, usize
 #[test]
 fn sequence_parallel_tp_is_two_gathers_and_two_scatters_of_the_layer_output() {
     let sc = default_scenario();
-    let p = price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), "t").unwrap();
+    let p = price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), None, "t").unwrap();
     // b·s·h·2 = 1 × 4096 × 12288 × 2 bytes.
     let bsh2 = 100_663_296;
     let expected =
@@ -39,7 +39,7 @@ fn without_sequence_parallel_tp_is_two_all_reduces_and_full_recompute_repeats_th
     let mut sc = default_scenario();
     sc.plan.sequence_parallel = false;
     sc.plan.recompute = Recompute::Full;
-    let p = price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), "t").unwrap();
+    let p = price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), None, "t").unwrap();
     let bsh2 = 100_663_296;
     assert_eq!(uses(&p, Purpose::TpForward), vec![(CollectiveOp::AllReduce, bsh2, 2, 8)]);
     assert_eq!(uses(&p, Purpose::TpBackward), vec![(CollectiveOp::AllReduce, bsh2, 4, 8)]);
@@ -49,7 +49,7 @@ fn without_sequence_parallel_tp_is_two_all_reduces_and_full_recompute_repeats_th
 #[test]
 fn distributed_optimizer_scatters_fp32_gradients_and_gathers_bf16_weights() {
     let sc = default_scenario();
-    let p = price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), "t").unwrap();
+    let p = price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), None, "t").unwrap();
     // One 177B layer on a TP rank: (12h² + 13h − 6h)/8 + 6h with h = 12288 (6h replicated:
     // two LayerNorms' weight and bias, two row-parallel biases) = 226,576,896 parameters.
     let params = 226_576_896;
@@ -68,7 +68,7 @@ fn distributed_optimizer_scatters_fp32_gradients_and_gathers_bf16_weights() {
 fn plain_data_parallel_all_reduces_and_gathers_nothing() {
     let mut sc = default_scenario();
     sc.plan.zero_stage = 0;
-    let p = price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), "t").unwrap();
+    let p = price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), None, "t").unwrap();
     assert_eq!(uses(&p, Purpose::DpGradients)[0].0, CollectiveOp::AllReduce);
     assert!(uses(&p, Purpose::DpParamGather).is_empty());
     assert_eq!(p.costs.gather_layer_ns, 0);
@@ -98,7 +98,8 @@ fn optimizer_sweeps_the_dp_share_with_the_distributed_optimizer() {
     let sc = default_scenario();
     let gpu = &sc.cluster.gpu;
     let compute = ComputeModel::for_gpu(gpu);
-    let p = price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1_000_000), "t").unwrap();
+    let p =
+        price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1_000_000), None, "t").unwrap();
     let expected = compute.optimizer_step_time_s(500_000, ADAM_BYTES_PER_PARAM, gpu);
     assert_eq!(p.costs.optimizer_ns, ns(expected));
 }
@@ -116,11 +117,13 @@ fn seconds_round_to_the_nearest_nanosecond() {
 #[test]
 fn tp_overlap_splits_each_layers_communication_by_the_fitted_share() {
     let mut sc = default_scenario();
-    let whole = price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), "t").unwrap().costs;
+    let whole =
+        price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), None, "t").unwrap().costs;
     assert_eq!((whole.tp_fwd_beside_ns, whole.tp_bwd_beside_ns), (0, 0), "overlap off");
     sc.plan.overlap_tp_comm = true;
     sc.compute.tp_overlap_fraction = 0.25;
-    let split = price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), "t").unwrap().costs;
+    let split =
+        price(&sc.model, &sc.cluster, &sc.plan, &sc.compute, dense(1), None, "t").unwrap().costs;
     let total = split.tp_fwd_ns + split.tp_fwd_beside_ns;
     assert!(total.abs_diff(whole.tp_fwd_ns) <= 1, "{total} vs {}", whole.tp_fwd_ns);
     // Each part is rounded to whole ns on its own: 3 × beside is within 3 ns of serial.

@@ -147,6 +147,10 @@ pub fn export(scenario: &Scenario) -> Result<Export, InputError> {
                         exported yet)";
         return Err(InputError::new(origin, "plan", expected));
     }
+    if scenario.offload.is_some() {
+        let expected = "a scenario without [offload] (memory-tier transfers are not exported yet)";
+        return Err(InputError::new(origin, "offload", expected));
+    }
     let mode = RankMode::PerRank { tp, dp };
     check_graph_size(&shape, mode, origin)?;
     check_nodes(&shape, &priced.collectives, (tp * dp) as u64, origin)?;

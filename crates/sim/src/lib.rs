@@ -12,13 +12,17 @@ pub mod compute_table;
 pub mod context;
 pub mod costs;
 pub mod export;
+pub mod flow_pricing;
 pub mod moe;
+pub mod network_choice;
+pub mod offload_step;
 pub mod placement;
 pub mod plan;
 pub mod report;
 pub mod run;
 pub mod scenario;
 
+pub use network_choice::{NetworkChoice, NetworkModel};
 pub use plan::Plan;
 pub use report::SimReport;
 pub use run::{simulate, Mode};

@@ -9,6 +9,8 @@
 
 use crate::breakdown::Breakdown;
 use crate::costs::{CollectiveUse, Purpose};
+use crate::flow_pricing::LinkReport;
+use crate::network_choice::NetworkModel;
 use crate::plan::Plan;
 use crate::run::Mode;
 use astrolabe_collective::CollectiveOp;
@@ -20,6 +22,15 @@ use serde::Serialize;
 
 #[path = "report_text.rs"]
 mod text;
+
+/// Which network model ran, and what it saw of the links.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetworkReport {
+    /// `analytical` or `congestion-aware`.
+    pub model: NetworkModel,
+    /// Link classes, hottest links and bytes per tier (congestion-aware model only).
+    pub links: Option<LinkReport>,
+}
 
 /// One simulated training step.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,6 +69,14 @@ pub struct SimReport {
     pub stage_breakdowns: Vec<Breakdown>,
     /// Bytes the critical stage's GPU sends per step on each network dimension.
     pub traffic: Vec<DimTraffic>,
+    /// The network model that timed the collectives and, for the congestion-aware one, the
+    /// load of the fabric's links.
+    pub network: NetworkReport,
+    /// Bytes one GPU of the fullest stage moves to and from each memory tier per step (both
+    /// directions), by tier name; empty without offload.
+    pub memory_traffic_bytes: std::collections::BTreeMap<String, u64>,
+    /// Offload: the tier, its capacity and use per GPU, its bandwidth, what is offloaded.
+    pub offload: Option<crate::offload_step::OffloadReport>,
     /// Every collective of the step as priced (one use each).
     pub collectives: Vec<CollectiveSummary>,
     /// Tasks the engine executed.

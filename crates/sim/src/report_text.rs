@@ -13,6 +13,12 @@ pub fn render(r: &SimReport) -> String {
     time_breakdown(&mut out, r);
     memory(&mut out, r);
     traffic(&mut out, r);
+    if let Some(links) = &r.network.links {
+        fabric_links(&mut out, links);
+    }
+    if let Some(o) = &r.offload {
+        offload(&mut out, o, r);
+    }
     let mode = match r.mode {
         crate::Mode::Representative => "representative mode: one GPU per pipeline stage",
         crate::Mode::PerRank => "per-rank mode: every GPU",
@@ -134,6 +140,9 @@ fn time_breakdown(out: &mut String, r: &SimReport) {
         ep,
         Some(("exposed PP communication", b.exposed_pp_comm_s)),
         Some(("exposed DP communication", b.exposed_dp_comm_s)),
+        r.offload
+            .as_ref()
+            .map(|_| ("memory stall (offload transfers, CPU optimizer)", b.memory_stall_s)),
         Some(("pipeline bubble", b.pipeline_bubble_s)),
         Some(("optimizer step", b.optimizer_s)),
         Some(("fixed per-step overhead (host)", b.step_overhead_s)),
@@ -198,4 +207,72 @@ fn traffic(out: &mut String, r: &SimReport) {
             let _ = writeln!(out, "    (total includes {:.2} GB of EP all-to-alls)", g(t.ep_bytes));
         }
     }
+}
+
+fn fabric_links(out: &mut String, l: &crate::flow_pricing::LinkReport) {
+    let _ = writeln!(
+        out,
+        "\nFabric {} (congestion-aware model): {} GPUs, {} switches, {} directed links",
+        l.fabric, l.gpus, l.switches, l.links
+    );
+    let _ = writeln!(
+        out,
+        "  {:<40} {:>7} {:>13} {:>12}",
+        "link class", "links", "GB per step", "utilization"
+    );
+    for c in &l.classes {
+        let _ = writeln!(
+            out,
+            "  {:<40} {:>7} {:>13.1} {:>10.1} %",
+            c.class.label(),
+            c.links,
+            c.bytes as f64 / GB,
+            c.utilization * 100.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {:<48} {:>13} {:>12}",
+        "hottest links (outside NVLink)", "GB per step", "utilization"
+    );
+    for h in &l.hottest {
+        let _ = writeln!(
+            out,
+            "  {:<48} {:>13.1} {:>10.1} %",
+            h.name,
+            h.bytes as f64 / GB,
+            h.utilization * 100.0
+        );
+    }
+}
+
+fn offload(out: &mut String, o: &crate::offload_step::OffloadReport, r: &SimReport) {
+    let moved = r.memory_traffic_bytes.get(&o.tier).copied().unwrap_or(0);
+    let p = &o.plan;
+    let parts: Vec<&str> = [
+        (p.parameters, "parameters"),
+        (p.gradients, "gradients"),
+        (p.master_weights, "master weights"),
+        (p.optimizer_state, "optimizer state"),
+        (p.activations, "activations"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, name)| *name)
+    .collect();
+    let step = if p.optimizer_on_cpu { "the CPU" } else { "the GPU" };
+    let _ =
+        writeln!(out, "\nOffload to {}: {}; optimizer step on {step}", o.tier, parts.join(", "));
+    let _ = writeln!(
+        out,
+        "  tier use per GPU        {:.1} GB of {:.1} GB",
+        o.tier_used_per_gpu_bytes as f64 / GB,
+        o.tier_capacity_per_gpu_bytes as f64 / GB
+    );
+    let _ = writeln!(
+        out,
+        "  traffic per GPU         {:.1} GB per step at {:.1} GB/s per GPU (all GPUs on the tier busy)",
+        moved as f64 / GB,
+        o.bandwidth_per_gpu_bytes_per_s / GB
+    );
 }

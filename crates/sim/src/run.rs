@@ -2,12 +2,18 @@
 
 use crate::breakdown::{breakdown, BreakdownNs};
 use crate::costs::{ns, price, CollectiveUse, Priced, Purpose};
-use crate::report::{CollectiveSummary, DimTraffic, SimReport};
+use crate::flow_pricing::FlowPricer;
+use crate::network_choice::{fabric_for, NetworkModel};
+use crate::offload_step::{apply_memory, times, Offload, OffloadReport, StageShape};
+use crate::report::{CollectiveSummary, DimTraffic, NetworkReport, SimReport};
 use crate::scenario::Scenario;
 use astrolabe_core::InputError;
 use astrolabe_engine::{run, Graph, StreamId};
+use astrolabe_memory::params::layer_params_per_gpu;
 use astrolabe_memory::params::StageParams;
 use astrolabe_memory::{account, moe_layers_of_stage, Schedule as MemSchedule};
+use astrolabe_model::activations::layer_activation_bytes;
+use astrolabe_model::ops::context_shard;
 use astrolabe_workload::{build_step, RankMode, Schedule, StepShape};
 use serde::Serialize;
 
@@ -26,7 +32,7 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
     let (model, cluster, plan) = (&scenario.model, &scenario.cluster, &scenario.plan);
     let origin = scenario.name.as_str();
     let compute = &scenario.compute;
-    let StepInputs { memory, priced, layers, shape } = step_inputs(scenario)?;
+    let StepInputs { memory, priced, layers, shape, network, offload } = step_inputs(scenario)?;
     let rank_mode = match mode {
         Mode::Representative => RankMode::Representative,
         Mode::PerRank if plan.cp > 1 => {
@@ -38,6 +44,11 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
             let expected = "representative mode with expert parallelism (ep > 1): per-rank \
                             mode does not place expert-parallel ranks yet";
             return Err(InputError::new(origin, "plan.ep", expected));
+        }
+        Mode::PerRank if scenario.offload.is_some() => {
+            let expected = "representative mode with offload: per-rank mode does not place \
+                            memory-tier transfers yet";
+            return Err(InputError::new(origin, "offload", expected));
         }
         Mode::PerRank => RankMode::PerRank { tp: plan.tp as usize, dp: plan.dp as usize },
     };
@@ -68,6 +79,18 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
         );
     let counts = use_counts(&shape, critical, &layers, model);
     let traffic = traffic(cluster.topology.dims(), &priced.collectives, &counts);
+    let links = network.as_ref().map(|pricer| {
+        let uses: Vec<(&[u64], u64)> = priced
+            .collectives
+            .iter()
+            .filter_map(|u| {
+                let count = counts.iter().find(|(p, _)| *p == u.purpose).map_or(0, |(_, n)| *n);
+                let bytes = u.link_bytes.as_deref()?;
+                Some((bytes.as_slice(), count * u64::from(u.repeats)))
+            })
+            .collect();
+        pricer.step_links(&uses, step_ns)
+    });
     let step_s = step_ns as f64 * 1e-9;
     let gpus = plan.gpus() as f64;
     let tokens = (plan.global_batch * model.seq_len) as f64;
@@ -92,6 +115,13 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
         breakdown_stage: critical,
         stage_breakdowns: stages.iter().map(|&b| b.into()).collect(),
         traffic,
+        network: NetworkReport { model: scenario.network.model, links },
+        memory_traffic_bytes: offload
+            .as_ref()
+            .map(|(r, bytes)| (r.tier.clone(), *bytes))
+            .into_iter()
+            .collect(),
+        offload: offload.map(|(r, _)| r),
         collectives: priced.collectives.iter().map(CollectiveSummary::from).collect(),
         simulated_tasks: step.graph.tasks.len(),
         simulated_gpus: step.compute_streams.iter().map(Vec::len).sum(),
@@ -111,6 +141,10 @@ pub(crate) struct StepInputs {
     pub priced: Priced,
     pub layers: Vec<u64>,
     pub shape: StepShape,
+    /// The congestion-aware model's fabric, when the scenario asks for it.
+    pub network: Option<FlowPricer>,
+    /// Offload: the tier's report and the bytes one GPU moves to and from it per step.
+    pub offload: Option<(OffloadReport, u64)>,
 }
 
 /// Accounts memory, prices every piece and shapes the step of `scenario`.
@@ -118,13 +152,25 @@ pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError>
     let (model, cluster, plan) = (&scenario.model, &scenario.cluster, &scenario.plan);
     let origin = scenario.name.as_str();
     let inputs = plan.memory_inputs();
-    let memory = account(model, &inputs, cluster.gpu.hbm_bytes)?;
+    let mut memory = account(model, &inputs, cluster.gpu.hbm_bytes)?;
     let most = memory.stages.iter().max_by_key(|s| s.params);
     let most_params = most.map_or(StageParams::default(), |s| StageParams {
         dense: s.params - s.expert_params,
         expert: s.expert_params,
     });
-    let priced = price(model, cluster, plan, &scenario.compute, most_params, origin)?;
+    let network = match scenario.network.model {
+        NetworkModel::Analytical => None,
+        NetworkModel::CongestionAware => {
+            let spec = fabric_for(&scenario.network, cluster, origin)?;
+            Some(FlowPricer::new(spec, plan.gpus() as usize, origin)?)
+        }
+    };
+    let compute = &scenario.compute;
+    let mut priced = price(model, cluster, plan, compute, most_params, network.as_ref(), origin)?;
+    let offload = match &scenario.offload {
+        Some(o) => Some(offload(scenario, o, &mut memory, &mut priced)?),
+        None => None,
+    };
     let layers = inputs.layers_per_virtual_stage(model.layers)?;
     let shape = StepShape {
         stages: plan.pp as usize,
@@ -142,7 +188,41 @@ pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError>
         regather_for_backward: plan.zero_stage >= 3 && plan.reshard_after_forward,
         reduce_every_micro_batch: plan.zero_stage >= 2,
     };
-    Ok(StepInputs { memory, priced, layers, shape })
+    Ok(StepInputs { memory, priced, layers, shape, network, offload })
+}
+
+/// Applies `o` to the memory account and the prices (the stage with the most parameters sets
+/// the transfer times, as it sets the optimizer's); returns the report and the step's bytes.
+fn offload(
+    scenario: &Scenario,
+    o: &Offload,
+    memory: &mut astrolabe_memory::MemoryReport,
+    priced: &mut Priced,
+) -> Result<(OffloadReport, u64), InputError> {
+    let (model, plan, origin) = (&scenario.model, &scenario.plan, scenario.name.as_str());
+    if model.moe.is_some() {
+        let expected = "a dense model: offload of mixture-of-experts state is not modelled yet";
+        return Err(InputError::new(origin, "offload", expected));
+    }
+    // Before the offload moves them: the stage with the most parameters, and its layers.
+    let most =
+        memory.stages.iter().max_by_key(|s| s.params).map_or((0, 0), |s| (s.params, s.layers));
+    let report = apply_memory(memory, o, plan, origin)?;
+    let shard = context_shard(model, plan.cp);
+    let (b, t, sp) = (plan.micro_batch, plan.tp, plan.sequence_parallel);
+    let shape = StageShape {
+        stage_params: most.0,
+        layer_params: layer_params_per_gpu(model, plan.tp),
+        layers: most.1,
+        layer_activation_bytes: layer_activation_bytes(&shard, b, t, sp, plan.recompute)?,
+        micro_batches: plan.micro_batches,
+    };
+    let t = times(o, plan, &shape);
+    priced.costs.memory = Some(t.costs);
+    if priced.costs.gather_layer_ns > 0 {
+        priced.costs.gather_layer_ns += t.fetch_per_gather_ns;
+    }
+    Ok((report, t.step_bytes))
 }
 
 /// Largest step graph simulated, in tasks (about 20 GB of memory at ~200 bytes a task).

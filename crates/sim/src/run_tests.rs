@@ -25,6 +25,7 @@ fn sum_s(b: &crate::breakdown::Breakdown) -> f64 {
         + b.exposed_ep_comm_s
         + b.exposed_pp_comm_s
         + b.exposed_dp_comm_s
+        + b.memory_stall_s
         + b.pipeline_bubble_s
         + b.optimizer_s
         + b.other_s

@@ -22,11 +22,21 @@
 //!
 //! [reference]               # optional: a published run to print beside the prediction
 //! dataset_id = "some-dev-json-id"
+//!
+//! [offload]                 # optional: state or activations on a memory tier of the cluster
+//! tier = "dgx-h100-host"    # (listed in [cluster] memory_tiers)
+//! optimizer_state = true
+//!
+//! [network]                 # optional: the congestion-aware model on an explicit fabric
+//! model = "congestion-aware"
+//! fabric = "dgx-h100-superpod"
 //! ```
 //!
 //! Every table denies unknown keys; see `docs/scenarios.md` for every key and its default.
 
 use crate::compute_table::ComputeFile;
+use crate::network_choice::{NetworkChoice, NetworkFile};
+use crate::offload_step::Offload;
 use crate::plan::{Plan, PlanFile};
 use astrolabe_compute::ComputeModel;
 use astrolabe_core::InputError;
@@ -56,6 +66,10 @@ pub struct Scenario {
     pub compute: ComputeModel,
     /// A `dev.json` entry id of a published run of this setup, if any.
     pub reference: Option<String>,
+    /// The network model and fabric (`[network]`; analytical by default).
+    pub network: NetworkChoice,
+    /// Offload to one of the cluster's memory tiers (`[offload]`), if any.
+    pub offload: Option<Offload>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +82,8 @@ struct ScenarioFile {
     plan: PlanFile,
     compute: Option<ComputeFile>,
     reference: Option<ReferenceFile>,
+    network: Option<NetworkFile>,
+    offload: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,6 +105,14 @@ pub fn parse_scenario(
     let plan = file.plan.resolve(&model, &cluster, origin)?;
     let calibrated = ComputeModel::for_gpu(&cluster.gpu);
     let compute = file.compute.unwrap_or_default().apply(calibrated, origin)?;
+    let network = match file.network {
+        Some(table) => table.resolve(&cluster, origin)?,
+        None => NetworkChoice::default(),
+    };
+    let offload = match file.offload {
+        Some(table) => Some(crate::offload_step::resolve(table, &cluster, &plan, origin)?),
+        None => None,
+    };
     Ok(Scenario {
         name: file.name.unwrap_or_else(|| origin.to_string()),
         description: file.description,
@@ -97,6 +121,8 @@ pub fn parse_scenario(
         plan,
         compute,
         reference: file.reference.map(|r| r.dataset_id),
+        network,
+        offload,
     })
 }
 

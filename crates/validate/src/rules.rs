@@ -329,18 +329,20 @@ pub fn precision(e: &Entry<'_>, a: &mut Assumptions) -> Result<&'static str, Ski
 
 /// Communication overlap `(grad reduce, param gather, tp comm)`: on where `framework` or `notes`
 /// name the flag (`overlap-grad-reduce`, `overlap-param-gather`, `tp-comm-overlap` or "TP comm
-/// overlap"); the gradient and parameter overlaps are also on under NeMo, whose recipes enable
-/// them; everything else is off (the Megatron-LM defaults).
+/// overlap"); all three are also on under NeMo, whose recipes enable them (the TP overlap through
+/// Transformer Engine's userbuffers: the launcher's and NeMo 2's performance recipes ship a
+/// `tp_overlap` configuration per model shape, e.g. hidden 12,288 at TP 4 for GPT-3 175B and
+/// hidden 8,192 at TP 4 for Llama 70B); everything else is off (the Megatron-LM defaults).
 pub fn overlaps(e: &Entry<'_>, fw: Framework, a: &mut Assumptions) -> Result<[bool; 3], Skip> {
     let text = flags_text(e)?;
     let nemo = fw == Framework::NeMo;
     let grad = nemo || text.contains("overlap-grad-reduce");
     let param = nemo || text.contains("overlap-param-gather");
-    let tp = text.contains("tp-comm-overlap") || text.contains("tp comm overlap");
+    let tp = nemo || text.contains("tp-comm-overlap") || text.contains("tp comm overlap");
     let rule = "named in framework/notes, or a NeMo recipe default; else off";
     a.note("plan.overlap_grad_reduce", grad, rule);
     a.note("plan.overlap_param_gather", param, rule);
-    a.note("plan.overlap_tp_comm", tp, "named in framework/notes; else off");
+    a.note("plan.overlap_tp_comm", tp, rule);
     Ok([grad, param, tp])
 }
 

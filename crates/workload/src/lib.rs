@@ -9,5 +9,5 @@
 pub mod pipeline;
 pub mod schedule;
 
-pub use pipeline::{build_step, MoeCosts, RankMode, StepCosts, StepGraph, StepShape};
+pub use pipeline::{build_step, MemoryCosts, MoeCosts, RankMode, StepCosts, StepGraph, StepShape};
 pub use schedule::{stage_order, Pass, Schedule};

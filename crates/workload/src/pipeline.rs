@@ -94,6 +94,29 @@ pub struct StepCosts {
     pub optimizer_ns: u64,
     /// Mixture of experts: what differs on the layers with routed experts.
     pub moe: Option<MoeCosts>,
+    /// Offload to a memory tier: the transfers on the rank's memory stream.
+    pub memory: Option<MemoryCosts>,
+}
+
+/// Transfers between a rank's HBM and a memory tier (offload), on the rank's memory stream
+/// (`…/mem`); zero where nothing of that kind is offloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryCosts {
+    /// Writing one layer's activations of one micro-batch to the tier, after its forward
+    /// (beside the next layers).
+    pub act_store_ns: u64,
+    /// Reading them back for the layer's backward, which waits for it; issued once the
+    /// backward two layers earlier is done (one layer of prefetch).
+    pub act_load_ns: u64,
+    /// Moving one layer's gradients of one micro-batch down after its backward.
+    pub grad_store_ns: u64,
+    /// Reading the offloaded optimizer state before a GPU optimizer step.
+    pub state_load_ns: u64,
+    /// After the optimizer step: writing the state back (GPU step) or bringing the updated
+    /// weights up (CPU step).
+    pub state_store_ns: u64,
+    /// The optimizer step run on the CPU instead of the GPU, if it is.
+    pub cpu_optimizer_ns: Option<u64>,
 }
 
 /// The costs of a layer with routed experts, which replace the dense layer's from
@@ -179,6 +202,7 @@ struct Rank {
     ep: StreamId,
     dp: StreamId,
     pp: StreamId,
+    mem: StreamId,
 }
 
 struct Builder<'a> {
@@ -221,6 +245,7 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
                     ep: b.g.add_stream(format!("{name}/ep")),
                     dp: b.g.add_stream(format!("{name}/dp")),
                     pp: b.g.add_stream(format!("{name}/pp")),
+                    mem: b.g.add_stream(format!("{name}/mem")),
                 });
             }
         }
@@ -289,6 +314,8 @@ struct RankState {
     last_backward_of_layer: BTreeMap<usize, TaskId>,
     gathers: BTreeMap<usize, TaskId>,
     dp_tasks: Vec<TaskId>,
+    /// Activation stores by (micro-batch, layer), for the backward's loads.
+    act_stores: BTreeMap<(usize, usize), TaskId>,
     last_compute: Option<TaskId>,
     forward_done: BTreeMap<(usize, usize), TaskId>,
 }

@@ -69,6 +69,9 @@ impl Builder<'_> {
             let mut deps = prev.clone();
             if fwd {
                 deps.extend(st.gathers.get(&layer).copied());
+            } else {
+                let freed = i.checked_sub(2).map(|j| computed[j]);
+                deps.extend(self.act_load(rank, tag, layer, freed, st));
             }
             deps.extend(next_gather.take());
             let ns = c.layer_ns(layer, fwd);
@@ -76,6 +79,9 @@ impl Builder<'_> {
             let compute =
                 self.g.push(label.clone(), rank.compute, ns, deps.clone(), Category::Compute);
             computed.push(compute);
+            if fwd {
+                self.act_store(rank, tag, layer, compute, st);
+            }
             prev = self.layer_comm(rank, tag, layer, compute, deps);
             if let Some(&after) = ordered.get(i + 1).filter(|_| gathers_here) {
                 // Prefetch: the next layer's gather may start once the layer before this one
@@ -90,6 +96,7 @@ impl Builder<'_> {
                 if self.shape.reduce_every_micro_batch && c.dp_micro_ns > 0 {
                     self.micro_reduce(rank, tag, layer, done);
                 }
+                self.grad_store(rank, tag, layer, done, st);
             }
         }
         if fwd && last && c.last_fwd_ns > 0 {
@@ -215,6 +222,89 @@ impl Builder<'_> {
         );
     }
 
+    /// Offload: one layer's activations of one micro-batch written to the tier after `compute`.
+    fn act_store(
+        &mut self,
+        rank: &Rank,
+        tag: PassTag,
+        layer: usize,
+        compute: TaskId,
+        st: &mut RankState,
+    ) {
+        let ns = self.costs.memory.map_or(0, |m| m.act_store_ns);
+        if ns > 0 {
+            let label = format!("s{} F mb{} L{layer} store activations", tag.s, tag.mb);
+            let t = self.g.push(label, rank.mem, ns, vec![compute], Category::DpComm);
+            st.act_stores.insert((tag.mb, layer), t);
+        }
+    }
+
+    /// Offload: reading the activations back for the backward of `layer`, once `freed` (the
+    /// backward two layers earlier) is done; the layer's backward waits for it.
+    fn act_load(
+        &mut self,
+        rank: &Rank,
+        tag: PassTag,
+        layer: usize,
+        freed: Option<TaskId>,
+        st: &RankState,
+    ) -> Option<TaskId> {
+        let ns = self.costs.memory.map_or(0, |m| m.act_load_ns);
+        let stored = st.act_stores.get(&(tag.mb, layer)).copied()?;
+        (ns > 0).then(|| {
+            let label = format!("s{} B mb{} L{layer} load activations", tag.s, tag.mb);
+            let deps = std::iter::once(stored).chain(freed).collect();
+            self.g.push(label, rank.mem, ns, deps, Category::DpComm)
+        })
+    }
+
+    /// Offload: one layer's gradients of one micro-batch moved down after its backward `done`;
+    /// the optimizer step waits for it.
+    fn grad_store(
+        &mut self,
+        rank: &Rank,
+        tag: PassTag,
+        layer: usize,
+        done: TaskId,
+        st: &mut RankState,
+    ) {
+        let ns = self.costs.memory.map_or(0, |m| m.grad_store_ns);
+        if ns > 0 {
+            let label = format!("s{} B mb{} L{layer} store gradients", tag.s, tag.mb);
+            let t = self.g.push(label, rank.mem, ns, vec![done], Category::DpComm);
+            st.dp_tasks.push(t);
+        }
+    }
+
+    /// The optimizer step after `deps`, with offload's state transfers around it; returns the
+    /// last task (what the parameter gathers wait for).
+    fn optimizer(&mut self, s: usize, rank: &Rank, mut deps: Vec<TaskId>) -> TaskId {
+        let c = *self.costs;
+        let m = c.memory.unwrap_or_default();
+        if m.state_load_ns > 0 {
+            let label = format!("s{s} load optimizer state");
+            deps = vec![self.g.push(label, rank.mem, m.state_load_ns, deps, Category::DpComm)];
+        }
+        let mut last = match m.cpu_optimizer_ns {
+            Some(ns) => {
+                let label = format!("s{s} optimizer on the CPU");
+                self.g.push(label, rank.mem, ns, deps, Category::DpComm)
+            }
+            None => self.g.push(
+                format!("s{s} optimizer"),
+                rank.compute,
+                c.optimizer_ns,
+                deps,
+                Category::Optimizer,
+            ),
+        };
+        if m.state_store_ns > 0 {
+            let label = format!("s{s} store optimizer state / load weights");
+            last = self.g.push(label, rank.mem, m.state_store_ns, vec![last], Category::DpComm);
+        }
+        last
+    }
+
     /// ZeRO-1 parameter gathers overlapped with the forward: issued at the start of the step.
     pub(super) fn start_gathers(&mut self, ranks: &[Vec<Rank>], state: &mut [Vec<RankState>]) {
         if self.shape.param_gather != Some(true) || self.costs.gather_layer_ns == 0 {
@@ -291,13 +381,7 @@ impl Builder<'_> {
                 }
                 let mut deps = st.dp_tasks.clone();
                 deps.extend(end);
-                let opt = self.g.push(
-                    format!("s{s} optimizer"),
-                    rank.compute,
-                    c.optimizer_ns,
-                    deps,
-                    Category::Optimizer,
-                );
+                let opt = self.optimizer(s, rank, deps);
                 if self.shape.param_gather == Some(false) && c.gather_layer_ns > 0 {
                     for &layer in layers.iter().rev() {
                         let key = format!("gather s{s} t{t} L{layer}");

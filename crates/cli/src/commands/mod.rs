@@ -2,6 +2,8 @@
 
 pub mod astra;
 pub mod calibrate;
+pub mod case_study;
+pub mod case_study_memory;
 pub mod collective;
 pub mod dataset;
 pub mod export_chakra;

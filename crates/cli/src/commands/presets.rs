@@ -1,7 +1,7 @@
 //! `astrolabe presets`: the hardware catalog.
 
 use anyhow::Result;
-use astrolabe_hardware::{accelerator, cluster, fabric, Precision};
+use astrolabe_hardware::{accelerator, cluster, fabric, memory_tier, Precision};
 
 /// Arguments of `astrolabe presets`.
 #[derive(Debug, clap::Args)]
@@ -18,6 +18,7 @@ pub fn run(args: &Args) -> Result<()> {
             "accelerators": accelerator::catalog(),
             "fabrics": fabric::catalog(),
             "clusters": cluster::presets(),
+            "memory_tiers": memory_tier::catalog(),
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
@@ -62,6 +63,24 @@ pub fn run(args: &Args) -> Result<()> {
     for p in cluster::presets() {
         let gpus: usize = p.dims.iter().map(|d| d.1).product();
         println!("  {:<20} {:>6} GPUs  {}", p.name, gpus, p.description);
+    }
+    println!("\nMemory tiers for offload (per direction; list them in a cluster's memory_tiers)");
+    println!(
+        "  {:<16} {:<14} {:>9} {:>5} {:>12} {:>14} {:>7}",
+        "name", "kind", "GB", "GPUs", "GB/s per GPU", "GB/s aggregate", "ns"
+    );
+    for t in memory_tier::catalog() {
+        let kind = serde_json::to_value(t.kind)?.as_str().unwrap_or("?").to_string();
+        println!(
+            "  {:<16} {:<14} {:>9.0} {:>5} {:>12.1} {:>14.1} {:>7.0}",
+            t.name,
+            kind,
+            t.capacity_bytes as f64 / 1e9,
+            t.gpus_sharing,
+            t.per_gpu_bytes_per_s / 1e9,
+            t.aggregate_bytes_per_s / 1e9,
+            t.latency_ns
+        );
     }
     Ok(())
 }

@@ -4,8 +4,8 @@ use crate::commands::dataset::{self, DEFAULT_DATASET};
 use anyhow::{Context, Result};
 use astrolabe_core::InputError;
 use astrolabe_sim::{
-    no_cluster_files, parse_scenario, simulate, Mode, Scenario, SimReport, DEFAULT_SCENARIO,
-    DEFAULT_SCENARIO_NAME,
+    no_cluster_files, parse_scenario, simulate, Mode, NetworkModel, Scenario, SimReport,
+    DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME,
 };
 use std::path::Path;
 
@@ -20,6 +20,10 @@ pub struct Args {
     /// Simulate every GPU instead of one per pipeline stage (slower; same answer).
     #[arg(long)]
     pub per_rank: bool,
+    /// Network model: `analytical` (closed-form, each collective alone) or `congestion-aware`
+    /// (flows sharing an explicit fabric's links); overrides the scenario's `network.model`.
+    #[arg(long, value_name = "MODEL")]
+    pub network_model: Option<String>,
     /// Dataset of published runs for the scenario's `[reference]`.
     #[arg(long, default_value = DEFAULT_DATASET)]
     pub dataset: String,
@@ -45,7 +49,10 @@ pub fn load(scenario: Option<&str>) -> Result<Scenario> {
 
 /// Simulates and attaches the published reference, if the scenario names one.
 pub fn report(args: &Args) -> Result<(SimReport, Option<String>)> {
-    let scenario = load(args.scenario.as_deref())?;
+    let mut scenario = load(args.scenario.as_deref())?;
+    if let Some(text) = &args.network_model {
+        scenario.network.model = NetworkModel::parse(text, "--network-model", "--network-model")?;
+    }
     let mode = if args.per_rank { Mode::PerRank } else { Mode::Representative };
     let mut report = simulate(&scenario, mode)?;
     let mut note = None;
