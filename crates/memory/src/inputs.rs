@@ -24,6 +24,12 @@ pub enum Schedule {
     /// 1F1B with `virtual_stages` model chunks per GPU (Narayanan et al. 2021 §2.2.2).
     #[serde(rename = "interleaved_1f1b")]
     Interleaved1F1B,
+    /// Zero bubble, ZB-H1 style (Qi et al. 2024, arXiv 2401.10241): 1F1B with every backward
+    /// split into its input-gradient and weight-gradient parts, the weight gradients deferred
+    /// into the pipeline's idle time; a micro-batch counts as in flight until its weight
+    /// gradient is done, at most `pp` of them on every stage (1F1B's first stage's count).
+    #[serde(rename = "zero_bubble")]
+    ZeroBubble,
 }
 
 /// What [`crate::account`] needs to know about a training job's plan and precision.

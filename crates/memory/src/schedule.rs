@@ -40,6 +40,9 @@ pub fn in_flight(schedule: Schedule, pp: u64, v: u64, m: u64, stage: u64) -> InF
     let chunks = match schedule {
         Schedule::GPipe => m,
         Schedule::OneFOneB => (pp - stage).min(m),
+        // A micro-batch holds its activations until its W: up to `pp` on every stage (whole,
+        // an upper bound: a pending W needs only the inputs of the weight GEMMs).
+        Schedule::ZeroBubble => pp.min(m),
         Schedule::Interleaved1F1B => (2 * (pp - stage - 1) + (v - 1) * pp + 1).min(m * v),
     };
     if schedule != Schedule::Interleaved1F1B {
@@ -64,6 +67,9 @@ mod tests {
         assert_eq!(chunks(OneFOneB, 4, 1, 8), [4, 3, 2, 1]);
         // Fewer micro-batches than stages: no stage can hold more than m.
         assert_eq!(chunks(OneFOneB, 4, 1, 2), [2, 2, 2, 1]);
+        // Zero bubble: up to p micro-batches await their weight gradient on every stage.
+        assert_eq!(chunks(Schedule::ZeroBubble, 4, 1, 8), [4, 4, 4, 4]);
+        assert_eq!(chunks(Schedule::ZeroBubble, 4, 1, 2), [2, 2, 2, 2]);
     }
 
     /// p = 4, v = 2, m = 8: stage i keeps 2(3 − i) + 4 + 1 chunks; the first stage's 11 chunks

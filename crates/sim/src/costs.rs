@@ -34,7 +34,7 @@ use astrolabe_compute::{ComputeModel, ADAM_BYTES_PER_PARAM, ATTENTION_OPS};
 use astrolabe_core::InputError;
 use astrolabe_hardware::Cluster;
 use astrolabe_memory::params::{layer_params_per_gpu, moe_layer_params_per_gpu, StageParams};
-use astrolabe_model::ops::ACTIVATION_BYTES;
+use astrolabe_model::ops::{OpKind, ACTIVATION_BYTES};
 use astrolabe_model::{
     context_shard, layer_forward_ops_cp, logits_forward_op, moe_layer_forward_ops, ExpertLoad,
     LayerOp, Recompute, TransformerModel,
@@ -153,6 +153,7 @@ pub fn price(
     let costs = StepCosts {
         layer_fwd_ns: ns(layer.forward_s),
         layer_bwd_ns: ns(layer.backward_s),
+        layer_wgrad_ns: ns(layer.wgrad_s),
         tp_fwd_ns: ns(sum(Purpose::TpForward) * (1.0 - hidden)),
         tp_bwd_ns: ns(sum(Purpose::TpBackward) * (1.0 - hidden)),
         tp_fwd_beside_ns: ns(sum(Purpose::TpForward) * hidden),
@@ -219,6 +220,9 @@ pub struct LayerTimes {
     /// The forward's attention core (score and value products, softmax and dropout unless
     /// fused), in seconds: what a context-parallel exchange can hide behind.
     pub core_s: f64,
+    /// The backward's weight-gradient GEMMs: one per weight GEMM of the forward, of the same
+    /// FLOPs and shape class, so the forward time of the weight GEMMs, in seconds.
+    pub wgrad_s: f64,
 }
 
 impl LayerTimes {
@@ -265,6 +269,14 @@ impl LayerTimes {
             .copied()
             .collect();
         let core_s = compute.ops_time_s(&core, gpu, precision)?;
+        let weights: Vec<LayerOp> = ops
+            .iter()
+            .filter(|op| {
+                matches!(op.kind, OpKind::Gemm { .. }) && !ATTENTION_OPS.contains(&op.name)
+            })
+            .copied()
+            .collect();
+        let wgrad_s = compute.ops_time_s(&weights, gpu, precision)?;
         let recompute_s = match plan.recompute {
             Recompute::None => 0.0,
             Recompute::Selective if plan.flash_attention => 0.0,
@@ -273,7 +285,7 @@ impl LayerTimes {
         };
         let flash_s = if plan.flash_attention { 0.5 * core_s } else { 0.0 };
         let backward_s = 2.0 * forward_s + flash_s + recompute_s;
-        Ok(LayerTimes { forward_s, backward_s, core_s })
+        Ok(LayerTimes { forward_s, backward_s, core_s, wgrad_s })
     }
 }
 

@@ -211,7 +211,8 @@ impl PlanFile {
             None if v > 1 => Schedule::Interleaved1F1B,
             None => Schedule::OneFOneB,
             Some(text) => parse_schedule(text).ok_or_else(|| {
-                err("schedule", format!("gpipe, 1f1b or interleaved_1f1b, got `{text}`"))
+                let names = "gpipe, 1f1b, interleaved_1f1b or zero_bubble";
+                err("schedule", format!("{names}, got `{text}`"))
             })?,
         };
         let zero_stage = self.zero_stage.unwrap_or(0);
@@ -229,6 +230,12 @@ impl PlanFile {
                 "shard_group",
                 "only with zero_stage 1 to 3 (nothing is sharded)".into(),
             ));
+        }
+        if schedule == Schedule::ZeroBubble && (zero_stage >= 2 || model.moe.is_some()) {
+            let expected = "1f1b or interleaved_1f1b with ZeRO-2/3 or a mixture of experts: \
+                            the zero-bubble schedule splits dense backwards with gradients \
+                            reduced once per step only";
+            return Err(err("schedule", expected.into()));
         }
         let cp_comm = match self.cp_comm.as_deref() {
             None | Some("ring") => CpComm::Ring,
@@ -353,6 +360,7 @@ fn parse_schedule(text: &str) -> Option<Schedule> {
         "gpipe" => Some(Schedule::GPipe),
         "1f1b" => Some(Schedule::OneFOneB),
         "interleaved_1f1b" | "interleaved" => Some(Schedule::Interleaved1F1B),
+        "zero_bubble" | "zb-h1" => Some(Schedule::ZeroBubble),
         _ => None,
     }
 }

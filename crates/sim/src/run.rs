@@ -181,6 +181,7 @@ pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError>
             MemSchedule::GPipe => Schedule::Gpipe,
             MemSchedule::OneFOneB => Schedule::OneFOneB,
             MemSchedule::Interleaved1F1B => Schedule::Interleaved1F1B,
+            MemSchedule::ZeroBubble => Schedule::ZeroBubble,
         },
         overlap_grad_reduce: plan.overlap_grad_reduce,
         param_gather: (1..=2).contains(&plan.zero_stage).then_some(plan.overlap_param_gather),

@@ -270,3 +270,49 @@ fn fp8_parameters_halve_the_gathers_and_the_weights() {
     let err = parse_scenario(text, "t.toml", &no_cluster_files).unwrap_err();
     assert_eq!(err.field, "plan.fp8_param_gather");
 }
+
+/// Llama 3 70B on 64 H100 with TP 8 and PP 8, 16 micro-batches, under `schedule`.
+fn deep_pipeline(schedule: &str) -> Scenario {
+    scenario(&format!(
+        "[model]\npreset = \"llama3-70b\"\n[cluster]\npreset = \"dgx-h100-basepod\"\nnodes = 8\n\
+         [plan]\ntp = 8\npp = 8\nglobal_batch = 16\nzero_stage = 1\nschedule = \"{schedule}\"\n"
+    ))
+}
+
+#[test]
+fn zero_bubble_shortens_the_step_and_keeps_the_breakdown_whole() {
+    let one_f_one_b = simulate(&deep_pipeline("1f1b"), Mode::Representative).unwrap();
+    let zb = simulate(&deep_pipeline("zero_bubble"), Mode::Representative).unwrap();
+    // The same work (compute) in less time: the weight gradients fill idle time.
+    assert!((zb.breakdown.compute_s - one_f_one_b.breakdown.compute_s).abs() < 1e-9);
+    assert!(
+        zb.step_time_s < 0.97 * one_f_one_b.step_time_s,
+        "{} vs {}",
+        zb.step_time_s,
+        one_f_one_b.step_time_s
+    );
+    for b in &zb.stage_breakdowns {
+        assert!((sum_s(b) - zb.step_time_s).abs() < 1e-9);
+    }
+    // Every stage keeps up to pp = 8 micro-batches' activations (1F1B's first stage's count).
+    assert!(zb.memory.stages.iter().all(|s| s.in_flight_micro_batches == 8));
+    assert_eq!(
+        zb.memory.stages[0].activations_bytes,
+        one_f_one_b.memory.stages[0].activations_bytes
+    );
+    let per_rank = simulate(&deep_pipeline("zero_bubble"), Mode::PerRank);
+    assert!((per_rank.unwrap().step_time_s - zb.step_time_s).abs() < 1e-9);
+}
+
+#[test]
+fn zero_bubble_refuses_what_it_does_not_split() {
+    let text = "[model]\npreset = \"llama3-8b\"\n[cluster]\npreset = \"dgx-h100-basepod\"\n\
+                nodes = 2\n[plan]\ntp = 4\npp = 2\nglobal_batch = 16\nschedule = \"zero_bubble\"\n";
+    assert!(parse_scenario(text, "t.toml", &no_cluster_files).is_ok());
+    let zero3 = format!("{text}zero_stage = 3\n");
+    let e = parse_scenario(&zero3, "t.toml", &no_cluster_files).unwrap_err();
+    assert_eq!(e.field, "plan.schedule");
+    let chunks = format!("{text}virtual_stages = 2\n");
+    let e = parse_scenario(&chunks, "t.toml", &no_cluster_files).unwrap_err();
+    assert_eq!(e.field, "plan.virtual_stages", "{e}");
+}

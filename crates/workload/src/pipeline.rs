@@ -58,6 +58,9 @@ pub struct StepCosts {
     pub layer_fwd_ns: u64,
     /// Backward of one layer (with any recomputation).
     pub layer_bwd_ns: u64,
+    /// The weight-gradient part of one layer's backward (its weight GEMMs): a pass of its own
+    /// under the zero-bubble schedule, taken out of the backward; unused otherwise.
+    pub layer_wgrad_ns: u64,
     /// Tensor-parallel communication of one layer's forward that the layer waits for (run on
     /// the compute stream after it).
     pub tp_fwd_ns: u64,
@@ -267,7 +270,7 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
         for s in 0..shape.stages {
             while let Some(pass) = orders[s].get(cursor[s]).copied() {
                 let vstage = pass.chunk * shape.stages + s;
-                let from = b.neighbour(vstage, pass.forward);
+                let from = if pass.weight { None } else { b.neighbour(vstage, pass.forward) };
                 let key = from.map(|(fs, fc)| (fs, 0, fc, pass.micro_batch, pass.forward));
                 if key.is_some_and(|k| !sends.contains_key(&k)) {
                     break;
@@ -316,6 +319,8 @@ struct RankState {
     dp_tasks: Vec<TaskId>,
     /// Activation stores by (micro-batch, layer), for the backward's loads.
     act_stores: BTreeMap<(usize, usize), TaskId>,
+    /// Zero bubble: each layer's input-gradient task by (micro-batch, layer), for its W.
+    input_grads: BTreeMap<(usize, usize), TaskId>,
     last_compute: Option<TaskId>,
     forward_done: BTreeMap<(usize, usize), TaskId>,
 }

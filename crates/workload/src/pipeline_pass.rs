@@ -1,7 +1,7 @@
 //! Expansion of one pass, the step's opening gathers and closing reduction and optimizer.
 
 use super::{Builder, Rank, RankState};
-use crate::schedule::Pass;
+use crate::schedule::{Pass, Schedule};
 use astrolabe_engine::{Category, TaskId};
 
 /// Which pass of which rank a task belongs to.
@@ -37,6 +37,10 @@ impl Builder<'_> {
         recv: Option<TaskId>,
         st: &mut RankState,
     ) -> Option<TaskId> {
+        if pass.weight {
+            self.weight_pass(s, rank, pass, st);
+            return None;
+        }
         let vstage = pass.chunk * self.shape.stages + s;
         let (first, last) = (vstage == 0, vstage + 1 == self.shape.stages * self.shape.chunks);
         let (fwd, mb, c) = (pass.forward, pass.micro_batch, self.costs);
@@ -74,7 +78,8 @@ impl Builder<'_> {
                 deps.extend(self.act_load(rank, tag, layer, freed, st));
             }
             deps.extend(next_gather.take());
-            let ns = c.layer_ns(layer, fwd);
+            let split = !fwd && self.shape.schedule == Schedule::ZeroBubble;
+            let ns = c.layer_ns(layer, fwd) - if split { c.layer_wgrad_ns } else { 0 };
             let label = format!("s{s} {dir} mb{mb} L{layer}");
             let compute =
                 self.g.push(label.clone(), rank.compute, ns, deps.clone(), Category::Compute);
@@ -90,7 +95,9 @@ impl Builder<'_> {
                     i.checked_sub(1).map(|j| computed[j]).into_iter().collect();
                 next_gather = Some(self.unit_gather(rank, tag, after, freed));
             }
-            if !fwd {
+            if split {
+                st.input_grads.insert((mb, layer), compute);
+            } else if !fwd {
                 let done = *prev.last().expect("a layer has a task");
                 st.last_backward_of_layer.insert(layer, done);
                 if self.shape.reduce_every_micro_batch && c.dp_micro_ns > 0 {
@@ -123,6 +130,23 @@ impl Builder<'_> {
                 Category::PpComm,
             )
         })
+    }
+
+    /// Zero bubble: the weight-gradient pass of one micro-batch, layer by layer in backward
+    /// order, each after that layer's input-gradient task; the gradient reduction (and an
+    /// offload's gradient store) waits for the last micro-batch's.
+    fn weight_pass(&mut self, s: usize, rank: &Rank, pass: Pass, st: &mut RankState) {
+        let mb = pass.micro_batch;
+        let tag = PassTag { s, ri: 0, dir: "W", mb };
+        for layer in self.vstage_layers(pass.chunk * self.shape.stages + s).rev() {
+            let deps: Vec<TaskId> = st.input_grads.get(&(mb, layer)).copied().into_iter().collect();
+            let label = format!("s{s} W mb{mb} L{layer}");
+            let ns = self.costs.layer_wgrad_ns;
+            let w = self.g.push(label, rank.compute, ns, deps, Category::Compute);
+            st.last_backward_of_layer.insert(layer, w);
+            st.last_compute = Some(w);
+            self.grad_store(rank, tag, layer, w, st);
+        }
     }
 
     /// A layer's communication after its computation `compute` (which waited for `deps`): the

@@ -54,6 +54,34 @@ fn one_f_one_b_bubble_is_p_minus_1_over_m_plus_p_minus_1() {
 }
 
 #[test]
+fn zero_bubble_shrinks_the_bubble_to_p_minus_1_times_f_plus_b_minus_w() {
+    // Each layer: forward 100, backward 200 of which 100 is the weight gradient (W), so the
+    // input-gradient pass B is 100 too. 1F1B: (m + p − 1)·(F + B + W) per stage with 2 layers.
+    // ZB-H1 (Qi et al. 2024, §3): m·(F + B + W) + (p − 1)·(F + B − W).
+    let costs = StepCosts { layer_wgrad_ns: 100, ..compute_only() };
+    for (p, m) in [(4, 8), (3, 3), (8, 16)] {
+        let one_f_one_b =
+            step_ns(&shape(Schedule::OneFOneB, p, 1, m), &costs, RankMode::Representative);
+        let zb = step_ns(&shape(Schedule::ZeroBubble, p, 1, m), &costs, RankMode::Representative);
+        let (layers, f, b, w) = (2, 100, 100, 100);
+        assert_eq!(one_f_one_b, (m + p - 1) as u64 * layers * (f + b + w), "p={p} m={m}");
+        assert_eq!(
+            zb,
+            layers * (m as u64 * (f + b + w) + (p - 1) as u64 * (f + b - w)),
+            "p={p} m={m}"
+        );
+    }
+}
+
+#[test]
+fn zero_bubble_per_rank_agrees_with_representative() {
+    let costs = StepCosts { layer_wgrad_ns: 100, tp_bwd_ns: 30, dp_layer_ns: 50, ..compute_only() };
+    let s = shape(Schedule::ZeroBubble, 4, 1, 8);
+    let rep = step_ns(&s, &costs, RankMode::Representative);
+    assert_eq!(rep, step_ns(&s, &costs, RankMode::PerRank { tp: 2, dp: 2 }));
+}
+
+#[test]
 fn gpipe_has_the_same_bubble() {
     let s = shape(Schedule::Gpipe, 4, 1, 8);
     assert_eq!(step_ns(&s, &compute_only(), RankMode::Representative), 11 * 600);
