@@ -88,15 +88,31 @@ pub fn account(
             stage_memory(model, inputs, &per_micro_batch, i, (&chunks, moe))
         })
         .collect();
-    let mut worst_stage = 0;
-    for (i, stage) in stages.iter().enumerate() {
-        if stage.total_bytes > stages[worst_stage].total_bytes {
-            worst_stage = i;
+    let mut report = MemoryReport {
+        stages,
+        worst_stage: 0,
+        peak_bytes: 0,
+        capacity_bytes: hbm_capacity_bytes,
+        fits: false,
+    };
+    report.settle();
+    Ok(report)
+}
+
+impl MemoryReport {
+    /// Sets the worst stage (the first of the largest totals), the peak and the verdict from
+    /// the stages' totals; called again by whoever changes a total (offload).
+    pub fn settle(&mut self) {
+        let mut worst = 0;
+        for (i, stage) in self.stages.iter().enumerate() {
+            if stage.total_bytes > self.stages[worst].total_bytes {
+                worst = i;
+            }
         }
+        self.worst_stage = worst;
+        self.peak_bytes = self.stages.get(worst).map_or(0, |s| s.total_bytes);
+        self.fits = self.peak_bytes <= self.capacity_bytes;
     }
-    let peak_bytes = stages[worst_stage].total_bytes;
-    let fits = peak_bytes <= hbm_capacity_bytes;
-    Ok(MemoryReport { stages, worst_stage, peak_bytes, capacity_bytes: hbm_capacity_bytes, fits })
 }
 
 /// Activation bytes of one micro-batch on one GPU: a layer, the embedding, the output layer.

@@ -108,16 +108,7 @@ pub(crate) fn apply_memory(
         stage.total_bytes -= stage.offloaded_bytes;
         most = most.max(stage.offloaded_bytes);
     }
-    let worst = (0..memory.stages.len()).fold(0, |w, i| {
-        if memory.stages[i].total_bytes > memory.stages[w].total_bytes {
-            i
-        } else {
-            w
-        }
-    });
-    memory.worst_stage = worst;
-    memory.peak_bytes = memory.stages[worst].total_bytes;
-    memory.fits = memory.peak_bytes <= memory.capacity_bytes;
+    memory.settle();
     let capacity = offload.tier.capacity_per_gpu_bytes();
     if most > capacity {
         let expected = format!(

@@ -158,6 +158,7 @@ pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError>
         dense: s.params - s.expert_params,
         expert: s.expert_params,
     });
+    let most_layers = most.map_or(0, |s| s.layers);
     let network = match scenario.network.model {
         NetworkModel::Analytical => None,
         NetworkModel::CongestionAware => {
@@ -168,7 +169,10 @@ pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError>
     let compute = &scenario.compute;
     let mut priced = price(model, cluster, plan, compute, most_params, network.as_ref(), origin)?;
     let offload = match &scenario.offload {
-        Some(o) => Some(offload(scenario, o, &mut memory, &mut priced)?),
+        Some(o) => {
+            let most = (most_params.total(), most_layers);
+            Some(offload(scenario, o, most, &mut memory, &mut priced)?)
+        }
         None => None,
     };
     let layers = inputs.layers_per_virtual_stage(model.layers)?;
@@ -192,11 +196,13 @@ pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError>
     Ok(StepInputs { memory, priced, layers, shape, network, offload })
 }
 
-/// Applies `o` to the memory account and the prices (the stage with the most parameters sets
-/// the transfer times, as it sets the optimizer's); returns the report and the step's bytes.
+/// Applies `o` to the memory account and the prices; `most` (parameters, layers) is the stage
+/// with the most parameters, which sets the transfer times as it sets the optimizer's. Returns
+/// the report and the step's bytes.
 fn offload(
     scenario: &Scenario,
     o: &Offload,
+    most: (u64, u64),
     memory: &mut astrolabe_memory::MemoryReport,
     priced: &mut Priced,
 ) -> Result<(OffloadReport, u64), InputError> {
@@ -205,9 +211,6 @@ fn offload(
         let expected = "a dense model: offload of mixture-of-experts state is not modelled yet";
         return Err(InputError::new(origin, "offload", expected));
     }
-    // Before the offload moves them: the stage with the most parameters, and its layers.
-    let most =
-        memory.stages.iter().max_by_key(|s| s.params).map_or((0, 0), |s| (s.params, s.layers));
     let report = apply_memory(memory, o, plan, origin)?;
     let shard = context_shard(model, plan.cp);
     let (b, t, sp) = (plan.micro_batch, plan.tp, plan.sequence_parallel);

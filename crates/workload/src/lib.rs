@@ -10,4 +10,4 @@ pub mod pipeline;
 pub mod schedule;
 
 pub use pipeline::{build_step, MemoryCosts, MoeCosts, RankMode, StepCosts, StepGraph, StepShape};
-pub use schedule::{stage_order, Pass, Schedule};
+pub use schedule::{stage_order, stage_orders, zero_bubble_orders, Pass, Schedule};

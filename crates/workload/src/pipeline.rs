@@ -13,7 +13,7 @@
 //! layer two back is done, so two layers are whole at once) and, with sharded gradients, each
 //! backward reduce-scatters every layer's gradients as soon as it is done.
 
-use crate::schedule::{stage_order, Schedule};
+use crate::schedule::{stage_orders, Schedule};
 use astrolabe_engine::{Category, Graph, StreamId, Task, TaskId};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -256,9 +256,7 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
     }
     // (stage, rank index, chunk, micro-batch, forward) → the send task, for the receiver.
     let mut sends: BTreeMap<(usize, usize, usize, usize, bool), TaskId> = BTreeMap::new();
-    let orders: Vec<_> = (0..shape.stages)
-        .map(|s| stage_order(shape.schedule, s, shape.stages, shape.chunks, shape.micro_batches))
-        .collect();
+    let orders = stage_orders(shape.schedule, shape.stages, shape.chunks, shape.micro_batches);
     // Build in rounds so that every send exists before its receiver needs it: keep a cursor per
     // stage and advance whichever stage can place its next pass.
     let mut cursor = vec![0usize; shape.stages];

@@ -246,6 +246,18 @@ impl Builder<'_> {
         );
     }
 
+    /// Offload: a transfer of `ns` on the rank's memory stream after `deps`, if `ns` > 0 (the
+    /// label is only built then: this runs for every layer and pass).
+    fn mem_task(
+        &mut self,
+        rank: &Rank,
+        label: impl FnOnce() -> String,
+        ns: u64,
+        deps: Vec<TaskId>,
+    ) -> Option<TaskId> {
+        (ns > 0).then(|| self.g.push(label(), rank.mem, ns, deps, Category::DpComm))
+    }
+
     /// Offload: one layer's activations of one micro-batch written to the tier after `compute`.
     fn act_store(
         &mut self,
@@ -256,9 +268,8 @@ impl Builder<'_> {
         st: &mut RankState,
     ) {
         let ns = self.costs.memory.map_or(0, |m| m.act_store_ns);
-        if ns > 0 {
-            let label = format!("s{} F mb{} L{layer} store activations", tag.s, tag.mb);
-            let t = self.g.push(label, rank.mem, ns, vec![compute], Category::DpComm);
+        let label = || format!("s{} F mb{} L{layer} store activations", tag.s, tag.mb);
+        if let Some(t) = self.mem_task(rank, label, ns, vec![compute]) {
             st.act_stores.insert((tag.mb, layer), t);
         }
     }
@@ -275,11 +286,8 @@ impl Builder<'_> {
     ) -> Option<TaskId> {
         let ns = self.costs.memory.map_or(0, |m| m.act_load_ns);
         let stored = st.act_stores.get(&(tag.mb, layer)).copied()?;
-        (ns > 0).then(|| {
-            let label = format!("s{} B mb{} L{layer} load activations", tag.s, tag.mb);
-            let deps = std::iter::once(stored).chain(freed).collect();
-            self.g.push(label, rank.mem, ns, deps, Category::DpComm)
-        })
+        let label = || format!("s{} B mb{} L{layer} load activations", tag.s, tag.mb);
+        self.mem_task(rank, label, ns, std::iter::once(stored).chain(freed).collect())
     }
 
     /// Offload: one layer's gradients of one micro-batch moved down after its backward `done`;
@@ -293,11 +301,8 @@ impl Builder<'_> {
         st: &mut RankState,
     ) {
         let ns = self.costs.memory.map_or(0, |m| m.grad_store_ns);
-        if ns > 0 {
-            let label = format!("s{} B mb{} L{layer} store gradients", tag.s, tag.mb);
-            let t = self.g.push(label, rank.mem, ns, vec![done], Category::DpComm);
-            st.dp_tasks.push(t);
-        }
+        let label = || format!("s{} {} mb{} L{layer} store gradients", tag.s, tag.dir, tag.mb);
+        st.dp_tasks.extend(self.mem_task(rank, label, ns, vec![done]));
     }
 
     /// The optimizer step after `deps`, with offload's state transfers around it; returns the
@@ -305,11 +310,11 @@ impl Builder<'_> {
     fn optimizer(&mut self, s: usize, rank: &Rank, mut deps: Vec<TaskId>) -> TaskId {
         let c = *self.costs;
         let m = c.memory.unwrap_or_default();
-        if m.state_load_ns > 0 {
-            let label = format!("s{s} load optimizer state");
-            deps = vec![self.g.push(label, rank.mem, m.state_load_ns, deps, Category::DpComm)];
+        let load = || format!("s{s} load optimizer state");
+        if let Some(t) = self.mem_task(rank, load, m.state_load_ns, deps.clone()) {
+            deps = vec![t];
         }
-        let mut last = match m.cpu_optimizer_ns {
+        let last = match m.cpu_optimizer_ns {
             Some(ns) => {
                 let label = format!("s{s} optimizer on the CPU");
                 self.g.push(label, rank.mem, ns, deps, Category::DpComm)
@@ -322,11 +327,8 @@ impl Builder<'_> {
                 Category::Optimizer,
             ),
         };
-        if m.state_store_ns > 0 {
-            let label = format!("s{s} store optimizer state / load weights");
-            last = self.g.push(label, rank.mem, m.state_store_ns, vec![last], Category::DpComm);
-        }
-        last
+        let store = || format!("s{s} store optimizer state / load weights");
+        self.mem_task(rank, store, m.state_store_ns, vec![last]).unwrap_or(last)
     }
 
     /// ZeRO-1 parameter gathers overlapped with the forward: issued at the start of the step.

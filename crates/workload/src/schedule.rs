@@ -71,6 +71,20 @@ pub fn stage_order(
     order
 }
 
+/// The order of passes of every stage (see [`stage_order`]); the zero-bubble orders come from one
+/// run for all stages.
+pub fn stage_orders(
+    schedule: Schedule,
+    stages: usize,
+    chunks: usize,
+    micro_batches: usize,
+) -> Vec<Vec<Pass>> {
+    if schedule == Schedule::ZeroBubble {
+        return zero_bubble_orders(stages, micro_batches);
+    }
+    (0..stages).map(|s| stage_order(schedule, s, stages, chunks, micro_batches)).collect()
+}
+
 /// ZB-H1-style orders of every stage, by a greedy run of the pipeline in unit time (forward,
 /// input-gradient and weight-gradient passes each one unit, sends free): whenever a stage is
 /// free it runs the next forward if its input has arrived, fewer than `stages − stage`
