@@ -109,6 +109,8 @@ fn bad_scenarios_exit_2_naming_the_file_and_field() {
             format!("{SMALL}[network]\nmodel = \"congestion-aware\"\nfabric = \"nope\"\n"),
             "network.fabric",
         ),
+        ("cost-key.toml", format!("{SMALL}[cost]\nspot = true\n"), "cost.spot"),
+        ("cost-pue.toml", format!("{SMALL}[cost]\npue = 0.5\n"), "cost.pue"),
     ];
     for (name, text, field) in cases {
         let path = scenario_file(name, &text);
@@ -138,4 +140,27 @@ fn the_network_model_flag_is_checked_and_overrides_the_scenario() {
     // 1:4 oversubscribed leaves make the data-parallel communication longer.
     let dp = |v: &Value| v["breakdown"]["exposed_dp_comm_s"].as_f64().unwrap();
     assert!(dp(&flows) > dp(&plain), "{} vs {}", dp(&flows), dp(&plain));
+}
+
+#[test]
+fn on_premise_cost_follows_the_step_and_the_scale_out_network() {
+    let text = SMALL.replace("nodes = 1", "nodes = 2").replace("tp = 2", "tp = 8")
+        + "[cost]\npricing = \"on-premise\"\nrun_tokens = 1e9\n";
+    let path = scenario_file("on-premise.toml", &text);
+    let v = json(&["simulate", "--json", path.to_str().unwrap()]);
+    let cost = &v["cost"];
+    assert_eq!(cost["scale_out_gbps"].as_f64(), Some(400.0));
+    // H100 defaults at 400 Gb/s: capital (33,750 + 4 × 1,060) / (5 × 8,760 h), power
+    // 1.275 kW × 1.58 × 0.0806 USD/kWh, facility 184.06 USD/kW-month × 12 / 8,760 h × 1.275 kW.
+    let rate = 37_990.0 / 43_800.0 + 1.275 * 1.58 * 0.0806 + 184.06 * 12.0 / 8_760.0 * 1.275;
+    let got = cost["rate"]["usd_per_gpu_hour"].as_f64().unwrap();
+    assert!((got - rate).abs() < 1e-12, "{got} vs {rate}");
+    let tokens_per_step = v["tokens_per_step"].as_u64().unwrap();
+    let steps = 1_000_000_000u64.div_ceil(tokens_per_step);
+    assert_eq!(cost["run"]["steps"].as_u64(), Some(steps));
+    let step_s = v["step_time_s"].as_f64().unwrap();
+    let per_step = 16.0 * step_s / 3_600.0 * rate;
+    let usd_per_step = cost["run"]["usd_per_step"].as_f64().unwrap();
+    assert!((usd_per_step - per_step).abs() < 1e-9 * per_step, "{usd_per_step} vs {per_step}");
+    assert_eq!(cost["run_tokens_per_parameter"], Value::Null);
 }

@@ -10,6 +10,7 @@
 pub mod breakdown;
 pub mod compute_table;
 pub mod context;
+pub mod cost_step;
 pub mod costs;
 pub mod export;
 pub mod flow_pricing;

@@ -95,6 +95,8 @@ pub struct SimReport {
     pub memory: MemoryReport,
     /// The published run this scenario names, when the caller found it.
     pub reference: Option<Reference>,
+    /// What a GPU-hour, the step and the training run cost (`[cost]`).
+    pub cost: crate::cost_step::CostReport,
 }
 
 /// A published measurement of the same setup, printed beside the prediction.

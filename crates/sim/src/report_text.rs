@@ -19,6 +19,7 @@ pub fn render(r: &SimReport) -> String {
     if let Some(o) = &r.offload {
         offload(&mut out, o, r);
     }
+    cost(&mut out, &r.cost);
     let mode = match r.mode {
         crate::Mode::Representative => "representative mode: one GPU per pipeline stage",
         crate::Mode::PerRank => "per-rank mode: every GPU",
@@ -274,5 +275,49 @@ fn offload(out: &mut String, o: &crate::offload_step::OffloadReport, r: &SimRepo
         "  traffic per GPU         {:.1} GB per step at {:.1} GB/s per GPU (all GPUs on the tier busy)",
         moved as f64 / GB,
         o.bandwidth_per_gpu_bytes_per_s / GB
+    );
+}
+
+fn cost(out: &mut String, c: &crate::cost_step::CostReport) {
+    let (rate, run) = (&c.rate, &c.run);
+    let _ = writeln!(
+        out,
+        "\nCost ({})  {:.3} USD per GPU-hour: {}",
+        rate.pricing.name(),
+        rate.usd_per_gpu_hour,
+        rate.source
+    );
+    if let Some(p) = &rate.on_premise {
+        let _ = writeln!(
+            out,
+            "  rate parts             capital {:.3} (network {:.3}) + power {:.3} + facility {:.3} \
+             USD per GPU-hour; {}-year write-off, {:.0} Gb/s scale-out per GPU",
+            p.capital_usd_per_gpu_hour,
+            p.network_capital_usd_per_gpu_hour,
+            p.power_usd_per_gpu_hour,
+            p.facility_usd_per_gpu_hour,
+            p.amortization_years,
+            p.scale_out_gbps
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  per step               {:.2} USD, {:.2} kWh at the facility ({:.0} W per GPU × PUE {:.2})",
+        run.usd_per_step, run.energy_kwh_per_step, rate.it_power_w_per_gpu, rate.pue
+    );
+    let per_parameter = match c.run_tokens_per_parameter {
+        Some(n) => format!(" ({n} per parameter)"),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "  run                    {:.1} billion tokens{per_parameter} in {} steps: {:.1} days, \
+         {:.3} million GPU-hours, {:.2} million USD, {:.1} MWh",
+        run.run_tokens as f64 / 1e9,
+        run.steps,
+        run.wall_clock_days,
+        run.gpu_hours / 1e6,
+        run.usd / 1e6,
+        run.energy_mwh
     );
 }

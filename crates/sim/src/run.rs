@@ -131,6 +131,7 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
         compute: *compute,
         memory,
         reference: None,
+        cost: crate::cost_step::cost_report(scenario, step_s, plan.global_batch * model.seq_len)?,
     })
 }
 

@@ -30,6 +30,9 @@
 //! [network]                 # optional: the congestion-aware model on an explicit fabric
 //! model = "congestion-aware"
 //! fabric = "dgx-h100-superpod"
+//!
+//! [cost]                    # optional: pricing of GPU time (docs/cost.md)
+//! pricing = "on-premise"
 //! ```
 //!
 //! Every table denies unknown keys; see `docs/scenarios.md` for every key and its default.
@@ -70,6 +73,8 @@ pub struct Scenario {
     pub network: NetworkChoice,
     /// Offload to one of the cluster's memory tiers (`[offload]`), if any.
     pub offload: Option<Offload>,
+    /// How GPU time is priced (`[cost]`; cloud on-demand at catalog prices by default).
+    pub cost: astrolabe_cost::CostInputs,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +89,7 @@ struct ScenarioFile {
     reference: Option<ReferenceFile>,
     network: Option<NetworkFile>,
     offload: Option<toml::Table>,
+    cost: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +119,7 @@ pub fn parse_scenario(
         Some(table) => Some(crate::offload_step::resolve(table, &cluster, &plan, origin)?),
         None => None,
     };
+    let cost = crate::cost_step::resolve(file.cost.as_ref(), &cluster, origin)?;
     Ok(Scenario {
         name: file.name.unwrap_or_else(|| origin.to_string()),
         description: file.description,
@@ -123,6 +130,7 @@ pub fn parse_scenario(
         reference: file.reference.map(|r| r.dataset_id),
         network,
         offload,
+        cost,
     })
 }
 
