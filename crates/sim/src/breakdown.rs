@@ -109,8 +109,9 @@ impl From<BreakdownNs> for Breakdown {
     }
 }
 
-/// Names of the parts [`rank_of`] ranks, indexed by rank (the trace's event categories).
-pub(crate) const PART_NAMES: [&str; 8] =
+/// Names of the parts a task's time counts toward, highest priority first when several run at
+/// once (the trace's event categories).
+pub const PART_NAMES: [&str; 8] =
     ["compute", "optimizer", "tp_comm", "cp_comm", "ep_comm", "pp_comm", "dp_comm", "memory"];
 
 /// Priority of a task's part when several run at once (lower wins): by its engine category,

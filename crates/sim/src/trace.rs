@@ -93,7 +93,8 @@ impl StepTrace {
         }
     }
 
-    /// The tracks, grouped by GPU in stream order, each GPU's in [`KIND_ORDER`].
+    /// The tracks, grouped by GPU in stream order, each GPU's in the order compute, tp, cp,
+    /// ep, pp, dp, mem (other kinds after).
     pub fn tracks(&self) -> Vec<Track> {
         let mut per_stream: Vec<Vec<usize>> = vec![Vec::new(); self.graph.streams.len()];
         for (id, t) in self.graph.tasks.iter().enumerate().take(self.task_count()) {

@@ -130,8 +130,13 @@ pub fn run(args: &Args) -> Result<()> {
     if let Some(note) = note {
         eprintln!("note: {note}");
     }
+    check_fits(&report)
+}
+
+/// An error (exit code 2) naming the memory when the plan does not fit; the caller has shown
+/// the report in full.
+pub fn check_fits(report: &SimReport) -> Result<()> {
     if !report.fits_in_memory {
-        // The report is printed in full; the exit code still says the plan cannot run.
         anyhow::bail!(
             "{}: `memory`: a plan whose fullest GPU (stage {}) fits in {:.1} GB; it needs {:.1} GB \
              (see the memory table; try recompute, more tp or pp, or zero_stage)",
