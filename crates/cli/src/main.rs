@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Simulate one training step: step time, MFU, memory, where the time goes.
     Simulate(commands::simulate::Args),
+    /// Write one simulated step as a self-contained HTML page with charts (works offline).
+    Report(commands::report::Args),
     /// Time one collective (or a size sweep) on a cluster, with nccl-tests' algbw and busbw.
     Collective(commands::collective::Args),
     /// List the built-in accelerators, fabrics and cluster presets.
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Simulate(args) => commands::simulate::run(&args),
+        Command::Report(args) => commands::report::run(&args),
         Command::Collective(args) => commands::collective::run(&args),
         Command::Presets(args) => commands::presets::run(&args),
         Command::NcclCheck(args) => commands::nccl_check::run(&args),

@@ -109,11 +109,16 @@ impl From<BreakdownNs> for Breakdown {
     }
 }
 
+/// Names of the parts a task's time counts toward, highest priority first when several run at
+/// once (the trace's event categories).
+pub const PART_NAMES: [&str; 8] =
+    ["compute", "optimizer", "tp_comm", "cp_comm", "ep_comm", "pp_comm", "dp_comm", "memory"];
+
 /// Priority of a task's part when several run at once (lower wins): by its engine category,
 /// except that a task on a context-parallel stream (named `…/cp`) is CP communication and one
 /// on an expert-parallel stream (`…/ep`) EP communication (the engine has no categories of its
 /// own for them yet); a task on a memory stream (`…/mem`) is a memory stall, counted last.
-fn rank_of(category: Category, stream_name: &str) -> usize {
+pub(crate) fn rank_of(category: Category, stream_name: &str) -> usize {
     if stream_name.ends_with("/mem") {
         return 7;
     }

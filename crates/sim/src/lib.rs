@@ -22,11 +22,13 @@ pub mod plan;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod trace;
 
 pub use network_choice::{NetworkChoice, NetworkModel};
 pub use plan::Plan;
 pub use report::SimReport;
-pub use run::{simulate, Mode};
+pub use run::{simulate, simulate_traced, Mode};
 pub use scenario::{
     no_cluster_files, parse_scenario, Scenario, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME,
 };
+pub use trace::StepTrace;

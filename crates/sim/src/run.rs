@@ -7,6 +7,7 @@ use crate::network_choice::{fabric_for, NetworkModel};
 use crate::offload_step::{apply_memory, times, Offload, OffloadReport, StageShape};
 use crate::report::{CollectiveSummary, DimTraffic, NetworkReport, SimReport};
 use crate::scenario::Scenario;
+use crate::trace::StepTrace;
 use astrolabe_core::InputError;
 use astrolabe_engine::{run, Graph, StreamId};
 use astrolabe_memory::params::layer_params_per_gpu;
@@ -29,6 +30,14 @@ pub enum Mode {
 
 /// Simulates one training step of `scenario`.
 pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError> {
+    simulate_traced(scenario, mode).map(|(report, _)| report)
+}
+
+/// Simulates one training step of `scenario` and keeps its graph and timeline.
+pub fn simulate_traced(
+    scenario: &Scenario,
+    mode: Mode,
+) -> Result<(SimReport, StepTrace), InputError> {
     let (model, cluster, plan) = (&scenario.model, &scenario.cluster, &scenario.plan);
     let origin = scenario.name.as_str();
     let compute = &scenario.compute;
@@ -97,7 +106,7 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
     let peak = cluster.gpu.peak(plan.precision)?.flop_per_s;
     let utilization =
         |flops_per_token: u64| flops_per_token as f64 * tokens / (step_s * gpus * peak);
-    Ok(SimReport {
+    let report = SimReport {
         scenario: scenario.name.clone(),
         description: scenario.description.clone(),
         mode,
@@ -132,7 +141,8 @@ pub fn simulate(scenario: &Scenario, mode: Mode) -> Result<SimReport, InputError
         memory,
         reference: None,
         cost: crate::cost_step::cost_report(scenario, step_s, plan.global_batch * model.seq_len)?,
-    })
+    };
+    Ok((report, StepTrace::new(step.graph, timeline, mode)))
 }
 
 /// What a step needs before its graph is built: the memory account, the prices, the layers

@@ -9,5 +9,6 @@ pub mod dataset;
 pub mod export_chakra;
 pub mod nccl_check;
 pub mod presets;
+pub mod report;
 pub mod simulate;
 pub mod validate;
