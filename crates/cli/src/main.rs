@@ -5,6 +5,7 @@
 
 mod cluster_arg;
 mod commands;
+mod progress;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -39,6 +40,9 @@ enum Command {
     ExportChakra(commands::export_chakra::Args),
     /// Regenerate a documented case study (`network`: fabrics 1K to 16K GPUs; `memory`: offload and tiers).
     CaseStudy(commands::case_study::Args),
+    /// Search the parallel plans of a scenario (TP, CP, PP, chunks, micro-batch, recomputation,
+    /// ZeRO, EP, schedule): drop those that are invalid or do not fit, rank the rest.
+    Search(commands::search::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
         Command::Astra(args) => commands::astra::run(&args),
         Command::ExportChakra(args) => commands::export_chakra::run(&args),
         Command::CaseStudy(args) => commands::case_study::run(&args),
+        Command::Search(args) => commands::search::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

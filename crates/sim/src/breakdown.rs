@@ -144,18 +144,38 @@ pub fn breakdown(
     streams: &[StreamId],
     step_end_ns: u64,
 ) -> BreakdownNs {
-    // (time, +1 start / -1 end, category rank)
-    let mut events: Vec<(u64, i64, usize)> = Vec::new();
-    let mut last_end = 0;
+    let owner: Vec<Option<usize>> =
+        (0..graph.streams.len()).map(|s| streams.contains(&s).then_some(0)).collect();
+    breakdowns(graph, timeline, &owner, 1, step_end_ns).remove(0)
+}
+
+/// The breakdowns of `gpus` GPUs at once, `owner[stream]` naming the GPU a stream belongs to
+/// (or none): one pass over the tasks, which a step of many stages needs.
+pub fn breakdowns(
+    graph: &Graph,
+    timeline: &Timeline,
+    owner: &[Option<usize>],
+    gpus: usize,
+    step_end_ns: u64,
+) -> Vec<BreakdownNs> {
+    // (time, +1 start / -1 end, category rank) per GPU.
+    let mut events: Vec<Vec<(u64, i64, usize)>> = vec![Vec::new(); gpus];
+    let mut last_end = vec![0; gpus];
     for (task, span) in graph.tasks.iter().zip(&timeline.spans) {
-        if !streams.contains(&task.stream) || span.end.0 <= span.start.0 {
+        let Some(gpu) = owner[task.stream] else { continue };
+        if span.end.0 <= span.start.0 {
             continue;
         }
         let r = rank_of(task.category, &graph.streams[task.stream]);
-        events.push((span.start.0, 1, r));
-        events.push((span.end.0, -1, r));
-        last_end = last_end.max(span.end.0);
+        events[gpu].push((span.start.0, 1, r));
+        events[gpu].push((span.end.0, -1, r));
+        last_end[gpu] = last_end[gpu].max(span.end.0);
     }
+    events.into_iter().zip(last_end).map(|(e, last)| sweep(e, last, step_end_ns)).collect()
+}
+
+/// Walks one GPU's start and end events, giving each moment to its highest-priority part.
+fn sweep(mut events: Vec<(u64, i64, usize)>, last_end: u64, step_end_ns: u64) -> BreakdownNs {
     events.sort_unstable();
     let mut active = [0i64; 8];
     let mut out = BreakdownNs::default();

@@ -29,6 +29,7 @@ pub use plan::Plan;
 pub use report::SimReport;
 pub use run::{simulate, simulate_traced, Mode};
 pub use scenario::{
-    no_cluster_files, parse_scenario, Scenario, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME,
+    no_cluster_files, parse_scenario, resolve as resolve_scenario, Scenario, ScenarioTables,
+    DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME,
 };
 pub use trace::StepTrace;

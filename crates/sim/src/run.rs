@@ -1,6 +1,6 @@
 //! Simulates a scenario: memory, prices, the step graph, the engine, the report.
 
-use crate::breakdown::{breakdown, BreakdownNs};
+use crate::breakdown::{breakdowns, BreakdownNs};
 use crate::costs::{ns, price, CollectiveUse, Priced, Purpose};
 use crate::flow_pricing::FlowPricer;
 use crate::network_choice::{fabric_for, NetworkModel};
@@ -9,7 +9,7 @@ use crate::report::{CollectiveSummary, DimTraffic, NetworkReport, SimReport};
 use crate::scenario::Scenario;
 use crate::trace::StepTrace;
 use astrolabe_core::InputError;
-use astrolabe_engine::{run, Graph, StreamId};
+use astrolabe_engine::{run, Graph};
 use astrolabe_memory::params::layer_params_per_gpu;
 use astrolabe_memory::params::StageParams;
 use astrolabe_memory::{account, moe_layers_of_stage, Schedule as MemSchedule};
@@ -69,11 +69,10 @@ pub fn simulate_traced(
     let graph_ns = timeline.makespan.0;
     let overhead_ns = ns(compute.step_overhead_s);
     let step_ns = graph_ns + overhead_ns;
-    let stages: Vec<BreakdownNs> = (0..shape.stages)
-        .map(|s| BreakdownNs {
-            step_overhead: overhead_ns,
-            ..breakdown(&step.graph, &timeline, &rank_streams(&step.graph, s), graph_ns)
-        })
+    let owner = stage_of_streams(&step.graph, shape.stages);
+    let stages: Vec<BreakdownNs> = breakdowns(&step.graph, &timeline, &owner, shape.stages, graph_ns)
+        .into_iter()
+        .map(|b| BreakdownNs { step_overhead: overhead_ns, ..b })
         .collect();
     let critical =
         (0..stages.len()).fold(
@@ -267,10 +266,10 @@ pub(crate) fn check_graph_size(
     Ok(())
 }
 
-/// The streams of the first simulated GPU of `stage` (named `stage{s}/dp0/tp0/...`).
-fn rank_streams(graph: &Graph, stage: usize) -> Vec<StreamId> {
-    let prefix = format!("stage{stage}/dp0/tp0/");
-    (0..graph.streams.len()).filter(|&s| graph.streams[s].starts_with(&prefix)).collect()
+/// The stage whose first simulated GPU (streams `stage{s}/dp0/tp0/...`) owns each stream.
+fn stage_of_streams(graph: &Graph, stages: usize) -> Vec<Option<usize>> {
+    let prefixes: Vec<String> = (0..stages).map(|s| format!("stage{s}/dp0/tp0/")).collect();
+    graph.streams.iter().map(|name| prefixes.iter().position(|p| name.starts_with(p))).collect()
 }
 
 /// How many times one GPU of `stage` runs each kind of collective in a step.

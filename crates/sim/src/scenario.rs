@@ -75,10 +75,42 @@ pub struct Scenario {
     pub offload: Option<Offload>,
     /// How GPU time is priced (`[cost]`; cloud on-demand at catalog prices by default).
     pub cost: astrolabe_cost::CostInputs,
+    /// The tables the plan, compute, network and offload were resolved from, as written: a
+    /// variant of the scenario (another cluster, other plan keys) resolves them again.
+    pub tables: ScenarioTables,
 }
 
+/// The `[plan]`, `[compute]`, `[network]`, `[offload]` and `[cost]` tables as the file wrote
+/// them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScenarioTables {
+    /// `[plan]`.
+    pub plan: toml::Table,
+    /// `[compute]`, if given.
+    pub compute: Option<toml::Table>,
+    /// `[network]`, if given.
+    pub network: Option<toml::Table>,
+    /// `[offload]`, if given.
+    pub offload: Option<toml::Table>,
+    /// `[cost]`, if given.
+    pub cost: Option<toml::Table>,
+}
+
+/// The same tables, untyped: kept beside the typed read, whose errors carry byte spans.
+#[derive(Debug, Deserialize)]
+struct RawTables {
+    plan: toml::Table,
+    compute: Option<toml::Table>,
+    network: Option<toml::Table>,
+    offload: Option<toml::Table>,
+    cost: Option<toml::Table>,
+}
+
+/// The file, typed: its read checks every key and types with byte spans in errors. The plan,
+/// compute, network and offload tables are then resolved from [`RawTables`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct ScenarioFile {
     name: Option<String>,
     description: Option<String>,
@@ -106,31 +138,73 @@ pub fn parse_scenario(
     read_cluster_file: &dyn Fn(&str) -> Result<String, InputError>,
 ) -> Result<Scenario, InputError> {
     let file: ScenarioFile = toml::from_str(text).map_err(|e| toml_error(origin, &e))?;
+    // The typed read above checked every key with its byte span; the raw tables are kept.
+    let raw: RawTables = toml::from_str(text).map_err(|e| toml_error(origin, &e))?;
     let model = model(file.model, origin)?;
     let cluster = cluster(file.cluster, origin, read_cluster_file)?;
-    let plan = file.plan.resolve(&model, &cluster, origin)?;
+    let tables = ScenarioTables {
+        plan: raw.plan,
+        compute: raw.compute,
+        network: raw.network,
+        offload: raw.offload,
+        cost: raw.cost,
+    };
+    let mut scenario = resolve(model, cluster, tables, origin)?;
+    scenario.name = file.name.unwrap_or_else(|| origin.to_string());
+    scenario.description = file.description;
+    scenario.reference = file.reference.map(|r| r.dataset_id);
+    Ok(scenario)
+}
+
+/// Resolves the tables against `model` and `cluster`: the plan's defaults and checks, the
+/// calibrated kernel efficiencies of the cluster's GPU with `[compute]` applied, the network
+/// choice and the offload. The scenario is named `origin`, without description or reference.
+pub fn resolve(
+    model: TransformerModel,
+    cluster: Cluster,
+    tables: ScenarioTables,
+    origin: &str,
+) -> Result<Scenario, InputError> {
+    let plan: PlanFile = table_into(&tables.plan, "plan", origin)?;
+    let plan = plan.resolve(&model, &cluster, origin)?;
     let calibrated = ComputeModel::for_gpu(&cluster.gpu);
-    let compute = file.compute.unwrap_or_default().apply(calibrated, origin)?;
-    let network = match file.network {
-        Some(table) => table.resolve(&cluster, origin)?,
+    let compute_file: ComputeFile = match &tables.compute {
+        Some(t) => table_into(t, "compute", origin)?,
+        None => ComputeFile::default(),
+    };
+    let compute = compute_file.apply(calibrated, origin)?;
+    let network = match &tables.network {
+        Some(t) => table_into::<NetworkFile>(t, "network", origin)?.resolve(&cluster, origin)?,
         None => NetworkChoice::default(),
     };
-    let offload = match file.offload {
-        Some(table) => Some(crate::offload_step::resolve(table, &cluster, &plan, origin)?),
+    let offload = match &tables.offload {
+        Some(t) => Some(crate::offload_step::resolve(t.clone(), &cluster, &plan, origin)?),
         None => None,
     };
-    let cost = crate::cost_step::resolve(file.cost.as_ref(), &cluster, origin)?;
+    let cost = crate::cost_step::resolve(tables.cost.as_ref(), &cluster, origin)?;
     Ok(Scenario {
-        name: file.name.unwrap_or_else(|| origin.to_string()),
-        description: file.description,
+        name: origin.to_string(),
+        description: None,
         model,
         cluster,
         plan,
         compute,
-        reference: file.reference.map(|r| r.dataset_id),
+        reference: None,
         network,
         offload,
         cost,
+        tables,
+    })
+}
+
+/// A table read as `T`; a key of the wrong type or an unknown key is an error naming `section`.
+fn table_into<T: serde::de::DeserializeOwned>(
+    table: &toml::Table,
+    section: &str,
+    origin: &str,
+) -> Result<T, InputError> {
+    T::deserialize(table.clone()).map_err(|e: toml::de::Error| {
+        InputError::new(origin, section, e.message().to_string())
     })
 }
 

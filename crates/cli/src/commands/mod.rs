@@ -10,5 +10,7 @@ pub mod export_chakra;
 pub mod nccl_check;
 pub mod presets;
 pub mod report;
+pub mod search;
 pub mod simulate;
+pub mod table;
 pub mod validate;
