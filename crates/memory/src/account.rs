@@ -7,8 +7,8 @@ use astrolabe_model::{
 };
 use serde::Serialize;
 
-use crate::inputs::MemoryInputs;
-use crate::params::{gathered_bytes, stage_params_per_gpu, stage_state_bytes};
+use crate::inputs::{MemoryInputs, Schedule};
+use crate::params::{gathered_bytes, stage_params_per_gpu, stage_state_bytes, StageParams};
 use crate::schedule::in_flight;
 
 /// What one GPU of one pipeline stage holds at its peak, in bytes.
@@ -16,7 +16,8 @@ use crate::schedule::in_flight;
 pub struct StageMemory {
     /// Pipeline stage, 0-based.
     pub stage: u64,
-    /// Transformer layers on the stage (over all its chunks when interleaved).
+    /// Transformer layers on the stage (over all its chunks when interleaved; DualPipe: its two
+    /// model stages).
     pub layers: u64,
     /// Parameters on one GPU of the stage (see [`crate::params`]).
     pub params: u64,
@@ -81,11 +82,11 @@ pub fn account(
     let per_micro_batch = ActivationBytes::of(model, inputs)?;
     let stages: Vec<StageMemory> = (0..inputs.pp)
         .map(|i| {
-            // Virtual stage `chunk·pp + i` for every chunk.
-            let chunks: Vec<u64> =
-                layout.iter().skip(i as usize).step_by(inputs.pp as usize).copied().collect();
-            let moe = moe_layers_of_stage(model, &layout, inputs.pp, i);
-            stage_memory(model, inputs, &per_micro_batch, i, (&chunks, moe))
+            let held = inputs.held_virtual_stages(i);
+            let chunks: Vec<u64> = held.iter().map(|&v| layout[v]).collect();
+            let moe = moe_layers_of_stage(model, &layout, &held);
+            let params = held_params(model, inputs, &layout, (i, &held));
+            stage_memory(model, inputs, &per_micro_batch, i, (&chunks, moe, params))
         })
         .collect();
     let mut report = MemoryReport {
@@ -138,13 +139,14 @@ impl ActivationBytes {
     }
 }
 
-/// Layers with routed experts among those of `stage` (global layer indices from the prefix sums
-/// of `layout`, virtual stage `chunk·pp + stage` for every chunk).
-pub fn moe_layers_of_stage(model: &TransformerModel, layout: &[u64], pp: u64, stage: u64) -> u64 {
+/// Layers with routed experts among those of the virtual stages `held` (indices into `layout`,
+/// as [`MemoryInputs::held_virtual_stages`] gives them; global layer indices from the prefix
+/// sums of `layout`).
+pub fn moe_layers_of_stage(model: &TransformerModel, layout: &[u64], held: &[usize]) -> u64 {
     let mut start = 0;
     let mut count = 0;
     for (v, &n) in layout.iter().enumerate() {
-        if v as u64 % pp == stage {
+        if held.contains(&v) {
             count += (start..start + n).filter(|&l| model.is_moe_layer(l)).count() as u64;
         }
         start += n;
@@ -152,17 +154,39 @@ pub fn moe_layers_of_stage(model: &TransformerModel, layout: &[u64], pp: u64, st
     count
 }
 
+/// Parameters per GPU of pipeline stage `stage`, which holds the virtual stages `held`. With
+/// DualPipe, the sum over its two model stages, each with what [`stage_params_per_gpu`] puts
+/// on that model stage (so the end stages hold both the embedding and the output head);
+/// otherwise the stage's layers over all its chunks, the embedding on stage 0, the head on
+/// stage `pp − 1`.
+fn held_params(
+    model: &TransformerModel,
+    inputs: &MemoryInputs,
+    layout: &[u64],
+    (stage, held): (u64, &[usize]),
+) -> StageParams {
+    let (tp_ep, pp) = ((inputs.tp, inputs.ep), inputs.pp);
+    if inputs.schedule != Schedule::DualPipe {
+        let layers = held.iter().map(|&v| layout[v]).sum();
+        let moe = moe_layers_of_stage(model, layout, held);
+        return stage_params_per_gpu(model, tp_ep, (pp, stage), layers, moe);
+    }
+    held.iter().fold(StageParams::default(), |sum, &v| {
+        let moe = moe_layers_of_stage(model, layout, &[v]);
+        let part = stage_params_per_gpu(model, tp_ep, (pp, v as u64), layout[v], moe);
+        StageParams { dense: sum.dense + part.dense, expert: sum.expert + part.expert }
+    })
+}
+
 fn stage_memory(
     model: &TransformerModel,
     inputs: &MemoryInputs,
     per_micro_batch: &ActivationBytes,
     stage: u64,
-    (chunk_layers, moe_layers): (&[u64], u64),
+    (chunk_layers, moe_layers, split): (&[u64], u64, StageParams),
 ) -> StageMemory {
     let (pp, v) = (inputs.pp, inputs.virtual_stages);
     let layers = chunk_layers.iter().sum();
-    let split =
-        stage_params_per_gpu(model, (inputs.tp, inputs.ep), (pp, stage), layers, moe_layers);
     let params = split.total();
     let state = stage_state_bytes(split, inputs);
     let gathered = gathered_bytes(model, inputs, layers);
@@ -178,11 +202,13 @@ fn stage_memory(
         .checked_div(u128::from(layers))
         .map_or(0, |b| u64::try_from(b).unwrap_or(u64::MAX));
     let mut activations = held.chunks.saturating_mul(chunk_bytes);
-    if stage == 0 {
+    // DualPipe's end stages both hold the first and the last model stage.
+    let end = inputs.schedule == Schedule::DualPipe && (stage == 0 || stage == pp - 1);
+    if stage == 0 || end {
         activations =
             activations.saturating_add(held.first_chunk.saturating_mul(per_micro_batch.embedding));
     }
-    if stage == pp - 1 {
+    if stage == pp - 1 || end {
         activations =
             activations.saturating_add(held.last_chunk.saturating_mul(per_micro_batch.output));
     }

@@ -294,3 +294,32 @@ fn impossible_plans_name_the_field() {
     assert!(rejected(odd_v).contains("layers per stage (6)"));
     assert!(rejected(MemoryInputs { dp: 0, ..plan(8, 16, 8, 1, 2) }).contains("`dp`"));
 }
+
+/// GPT-3 175B as in `gpt3_175b_tp8_pp16_dp8_zero1` (tp 8, pp 16, dp 8, ZeRO-1, fp32 gradients,
+/// SP, selective, m = 64) under DualPipe. Stage 0 holds model stages 0 and 15: 1,461,832,704 +
+/// 1,436,691,456 = 2,898,524,160 parameters (embedding and tied head copy both), so weights
+/// 5,797,048,320, gradients 11,594,096,640, optimizer 12/8 = 4,347,786,240. A middle stage
+/// holds two middle model stages: 2·1,359,461,376 = 2,718,922,752 (twice 1F1B's).
+/// Activations: p + 1 = 17 micro-batches of one 6-layer chunk, 17·6·106,954,752 =
+/// 10,909,384,704; stage 0 adds 17 embedding masks (17·3,145,728 = 53,477,376) and 17 outputs
+/// (17·64,053,248 = 1,088,905,216): 12,051,767,296. Stage 0's total: 33,790,698,496.
+#[test]
+fn dualpipe_holds_two_model_stages_and_pp_plus_one_micro_batches() {
+    let model = preset("gpt3-175b").unwrap();
+    let inputs = MemoryInputs { schedule: Schedule::DualPipe, ..gpt3_plan() };
+    let report = account(&model, &inputs, 80 * GB).unwrap();
+    let first = &report.stages[0];
+    let state = [first.params, first.weights_bytes, first.gradients_bytes, first.optimizer_bytes];
+    assert_eq!(state, [2_898_524_160, 5_797_048_320, 11_594_096_640, 4_347_786_240]);
+    assert_eq!((first.layers, first.in_flight_micro_batches), (12, 17));
+    assert_eq!((first.activations_bytes, first.total_bytes), (12_051_767_296, 33_790_698_496));
+    let middle = &report.stages[1];
+    assert_eq!((middle.params, middle.activations_bytes), (2_718_922_752, 10_909_384_704));
+    // The last stage mirrors the first.
+    assert_eq!(report.stages[15].total_bytes, first.total_bytes);
+    // An odd pipeline or micro-batch count has no mirror pairing.
+    let odd = MemoryInputs { pp: 3, ..inputs.clone() };
+    assert_eq!(account(&model, &odd, 0).unwrap_err().field, "pp");
+    let odd = MemoryInputs { num_micro_batches: 63, ..inputs };
+    assert_eq!(account(&model, &odd, 0).unwrap_err().field, "num_micro_batches");
+}

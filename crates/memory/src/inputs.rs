@@ -30,6 +30,13 @@ pub enum Schedule {
     /// gradient is done, at most `pp` of them on every stage (1F1B's first stage's count).
     #[serde(rename = "zero_bubble")]
     ZeroBubble,
+    /// DualPipe-style bidirectional pipeline (DeepSeek-AI 2024, arXiv 2412.19437, §3.2.1):
+    /// stage `s` holds model stages `s` and `pp − 1 − s` (two copies of the model over the
+    /// pipeline: Table 2's 2× parameters, with their gradients and optimizer state) and keeps
+    /// up to `pp + 1` micro-batches' activations (Table 2). Needs an even `pp` and an even
+    /// number of micro-batches, one chunk ([`MemoryInputs::virtual_stages`] = 1).
+    #[serde(rename = "dualpipe")]
+    DualPipe,
 }
 
 /// What [`crate::account`] needs to know about a training job's plan and precision.
@@ -111,7 +118,35 @@ impl MemoryInputs {
         if self.zero_stage > 3 {
             return Err(error("zero_stage", format!("0, 1, 2 or 3, got {}", self.zero_stage)));
         }
+        self.check_dualpipe()?;
         self.layers_per_virtual_stage(model.layers).map(|_| ())
+    }
+
+    /// DualPipe's conditions: an even `pp` (every stage pairs with its mirror `pp − 1 − s`)
+    /// and an even number of micro-batches (half enter at each end).
+    fn check_dualpipe(&self) -> Result<(), InputError> {
+        if self.schedule != Schedule::DualPipe {
+            return Ok(());
+        }
+        if self.pp % 2 != 0 {
+            let expected = format!("an even number of stages with dualpipe, got {}", self.pp);
+            return Err(error("pp", expected));
+        }
+        if self.num_micro_batches % 2 != 0 {
+            let m = self.num_micro_batches;
+            return Err(error("num_micro_batches", format!("even with dualpipe, got {m}")));
+        }
+        Ok(())
+    }
+
+    /// Indices into [`MemoryInputs::layers_per_virtual_stage`] of the virtual stages that
+    /// pipeline stage `stage` holds: `chunk·pp + stage` for every chunk, or with DualPipe the
+    /// model stages `stage` and `pp − 1 − stage`.
+    pub fn held_virtual_stages(&self, stage: u64) -> Vec<usize> {
+        if self.schedule == Schedule::DualPipe {
+            return vec![stage as usize, (self.pp - 1 - stage) as usize];
+        }
+        (0..self.virtual_stages).map(|c| (c * self.pp + stage) as usize).collect()
     }
 
     /// Transformer layers on each virtual pipeline stage: `pp·virtual_stages` entries indexed by

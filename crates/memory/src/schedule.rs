@@ -4,6 +4,10 @@
 //! a stage's peak comes after its warm-up forwards plus the first steady-state forward.
 //!
 //! - **GPipe**: every forward runs before any backward, so each stage keeps all `m`.
+//! - **Zero bubble** (ZB-H1): until its W, at most `p` on every stage.
+//! - **DualPipe**: both directions together, until their W, at most `p + 1` on every stage
+//!   (DeepSeek-AI 2024, arXiv 2412.19437, Table 2), 1F1B's `p − s` of the forward direction
+//!   plus `s + 1` of the reverse one. Counted whole: an upper bound, as for zero bubble.
 //! - **1F1B**: stage `i` (0-based) of `p` runs `p − i − 1` warm-up forwards, so it keeps
 //!   `min(p − i, m)`: `p` on the first stage, 1 on the last.
 //! - **Interleaved 1F1B** with `v` chunks of `L/(p·v)` layers each: stage `i` runs
@@ -44,7 +48,15 @@ pub fn in_flight(schedule: Schedule, pp: u64, v: u64, m: u64, stage: u64) -> InF
         // an upper bound: a pending W needs only the inputs of the weight GEMMs).
         Schedule::ZeroBubble => pp.min(m),
         Schedule::Interleaved1F1B => (2 * (pp - stage - 1) + (v - 1) * pp + 1).min(m * v),
+        // Both directions together: until their W, at most `pp + 1` (Table 2 of arXiv
+        // 2412.19437; the greedy order's bound, see `astrolabe_workload::dualpipe`).
+        Schedule::DualPipe => (pp + 1).min(m),
     };
+    if schedule == Schedule::DualPipe {
+        // Embedding and output activations belong to one direction each: at most `m/2`.
+        let ends = chunks.min(m / 2);
+        return InFlight { chunks, first_chunk: ends, last_chunk: ends };
+    }
     if schedule != Schedule::Interleaved1F1B {
         return InFlight { chunks, first_chunk: chunks, last_chunk: chunks };
     }
@@ -70,6 +82,12 @@ mod tests {
         // Zero bubble: up to p micro-batches await their weight gradient on every stage.
         assert_eq!(chunks(Schedule::ZeroBubble, 4, 1, 8), [4, 4, 4, 4]);
         assert_eq!(chunks(Schedule::ZeroBubble, 4, 1, 2), [2, 2, 2, 2]);
+        // DualPipe: p + 1 = 5 on every stage, or all m; the ends' embedding and output
+        // activations of one direction, at most m/2 = 3 of 6.
+        assert_eq!(chunks(Schedule::DualPipe, 4, 1, 8), [5, 5, 5, 5]);
+        assert_eq!(chunks(Schedule::DualPipe, 4, 1, 2), [2, 2, 2, 2]);
+        let end = in_flight(Schedule::DualPipe, 4, 1, 6, 0);
+        assert_eq!((end.chunks, end.first_chunk, end.last_chunk), (5, 3, 3));
     }
 
     /// p = 4, v = 2, m = 8: stage i keeps 2(3 − i) + 4 + 1 chunks; the first stage's 11 chunks

@@ -21,6 +21,8 @@
 //!   layer's forward and (resharding) backward instead (Rajbhandari et al. 2020 §7: 3Ψ moved per
 //!   step against 2Ψ for an all-reduce). Hybrid sharding reduces and gathers inside the shard
 //!   group and all-reduces each shard's gradients across the groups once per step;
+//! - DualPipe: each layer's gradients (after the DP reduction, the rank's shard of them)
+//!   all-reduced with the layer's copy on the mirror stage, once per step;
 //! - EP (MoE layers, [`crate::moe`]): two all-to-alls of the rank's routed token copies per
 //!   pass, exposed; the layer's dense part reduced like a dense layer, its routed experts over
 //!   the `dp/ep · cp` ranks holding the same experts.
@@ -34,6 +36,7 @@ use astrolabe_compute::{ComputeModel, ADAM_BYTES_PER_PARAM, ATTENTION_OPS};
 use astrolabe_core::InputError;
 use astrolabe_hardware::Cluster;
 use astrolabe_memory::params::{layer_params_per_gpu, moe_layer_params_per_gpu, StageParams};
+use astrolabe_memory::Schedule;
 use astrolabe_model::ops::{OpKind, ACTIVATION_BYTES};
 use astrolabe_model::{
     context_shard, layer_forward_ops_cp, logits_forward_op, moe_layer_forward_ops, ExpertLoad,
@@ -82,6 +85,9 @@ pub enum Purpose {
     DpExpertGradients,
     /// The parameter gather of one MoE layer (distributed optimizer): dense part and experts.
     DpMoeParamGather,
+    /// DualPipe: one layer's gradients (what the data-parallel reduction leaves on the rank)
+    /// all-reduced with the copy of the layer on the mirror stage `pp − 1 − s`.
+    MirrorGradients,
 }
 
 /// A collective of the step, as priced.
@@ -166,6 +172,7 @@ pub fn price(
         cp_bwd_ns: ns(cp.backward_s),
         dp_layer_ns: ns(if per_micro_batch { replica } else { grads + replica }),
         dp_micro_ns: ns(if per_micro_batch { grads } else { 0.0 }),
+        dual_grad_layer_ns: ns(sum(Purpose::MirrorGradients)),
         dp_extra_ns: ns(sum(Purpose::DpEmbeddingGradients)),
         gather_layer_ns: ns(sum(Purpose::DpParamGather)),
         optimizer_ns: ns(compute.optimizer_step_time_s(
@@ -387,6 +394,15 @@ fn collectives(
     if plan.zero_stage >= 1 {
         let bytes = layer_params * plan.weight_bytes_per_param();
         add(Purpose::DpParamGather, &shard, CollectiveOp::AllGather, bytes, 1)?;
+    }
+    if plan.schedule == Schedule::DualPipe {
+        // Priced on the neighbour pair's links: stage s and its mirror p − 1 − s are as far
+        // apart as pipeline neighbours once the pipeline spans nodes (one stage per node or
+        // more), the usual layout; inside one node both pairs share NVLink.
+        let sharded = plan.zero_stage >= 1;
+        let bytes = if sharded { shard_bytes } else { grads(layer_params) };
+        let pair = along(Axis::Pp, 2);
+        add(Purpose::MirrorGradients, &pair, CollectiveOp::AllReduce, bytes, 1)?;
     }
     if let Some(load) = crate::moe::expert_load(model, plan) {
         let ep = place.ranks_over(&[Axis::Ep]);

@@ -151,6 +151,12 @@ pub fn export(scenario: &Scenario) -> Result<Export, InputError> {
         let expected = "a scenario without [offload] (memory-tier transfers are not exported yet)";
         return Err(InputError::new(origin, "offload", expected));
     }
+    if plan.schedule == astrolabe_memory::Schedule::DualPipe {
+        let expected = "a schedule other than dualpipe: its gradient sum between mirror stages \
+                        s and pp − 1 − s is no communicator of the exported network (not \
+                        exported yet)";
+        return Err(InputError::new(origin, "plan.schedule", expected));
+    }
     let mode = RankMode::PerRank { tp, dp };
     check_graph_size(&shape, mode, origin)?;
     check_nodes(&shape, &priced.collectives, (tp * dp) as u64, origin)?;

@@ -211,7 +211,7 @@ impl PlanFile {
             None if v > 1 => Schedule::Interleaved1F1B,
             None => Schedule::OneFOneB,
             Some(text) => parse_schedule(text).ok_or_else(|| {
-                let names = "gpipe, 1f1b, interleaved_1f1b or zero_bubble";
+                let names = "gpipe, 1f1b, interleaved_1f1b, zero_bubble or dualpipe";
                 err("schedule", format!("{names}, got `{text}`"))
             })?,
         };
@@ -231,11 +231,15 @@ impl PlanFile {
                 "only with zero_stage 1 to 3 (nothing is sharded)".into(),
             ));
         }
-        if schedule == Schedule::ZeroBubble && (zero_stage >= 2 || model.moe.is_some()) {
+        let split = matches!(schedule, Schedule::ZeroBubble | Schedule::DualPipe);
+        if split && (zero_stage >= 2 || model.moe.is_some()) {
             let expected = "1f1b or interleaved_1f1b with ZeRO-2/3 or a mixture of experts: \
-                            the zero-bubble schedule splits dense backwards with gradients \
-                            reduced once per step only";
+                            the zero-bubble and dualpipe schedules split dense backwards with \
+                            gradients reduced once per step only";
             return Err(err("schedule", expected.into()));
+        }
+        if schedule == Schedule::DualPipe {
+            check_dualpipe(pp, v, global_batch / (micro_batch * dp), origin)?;
         }
         let cp_comm = match self.cp_comm.as_deref() {
             None | Some("ring") => CpComm::Ring,
@@ -355,12 +359,44 @@ fn check_context(
     Ok(())
 }
 
+/// DualPipe's conditions (DeepSeek-AI 2024, arXiv 2412.19437, §3.2.1: pipeline stages and
+/// micro-batches divisible by 2): an even `pp` of at least 2 (stage `s` pairs with its mirror
+/// `pp − 1 − s`), an even number of micro-batches `m` (half enter at each end), and one chunk
+/// per stage (its two directions are its chunks). `m < pp` is accepted: the paper does not
+/// require more, and the step is then bounded by a micro-batch's round trip.
+fn check_dualpipe(pp: u64, v: u64, m: u64, origin: &str) -> Result<(), InputError> {
+    let err =
+        |field: &str, expected: String| InputError::new(origin, format!("plan.{field}"), expected);
+    if pp < 2 || pp % 2 != 0 {
+        return Err(err(
+            "pp",
+            format!("an even number of stages, at least 2, with schedule = \"dualpipe\", got {pp}"),
+        ));
+    }
+    if m % 2 != 0 {
+        let expected = format!(
+            "an even number of micro-batches per replica (global_batch / (micro_batch·dp)) with \
+             schedule = \"dualpipe\", half entering at each end; got {m}"
+        );
+        return Err(err("global_batch", expected));
+    }
+    if v != 1 {
+        let expected = format!(
+            "1 with schedule = \"dualpipe\" (each stage's two chunks are its two directions), \
+             got {v}"
+        );
+        return Err(err("virtual_stages", expected));
+    }
+    Ok(())
+}
+
 fn parse_schedule(text: &str) -> Option<Schedule> {
     match text {
         "gpipe" => Some(Schedule::GPipe),
         "1f1b" => Some(Schedule::OneFOneB),
         "interleaved_1f1b" | "interleaved" => Some(Schedule::Interleaved1F1B),
         "zero_bubble" | "zb-h1" => Some(Schedule::ZeroBubble),
+        "dualpipe" => Some(Schedule::DualPipe),
         _ => None,
     }
 }

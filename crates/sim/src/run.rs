@@ -188,7 +188,12 @@ pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError>
     let layers = inputs.layers_per_virtual_stage(model.layers)?;
     let shape = StepShape {
         stages: plan.pp as usize,
-        chunks: plan.virtual_stages as usize,
+        // DualPipe: two chunks (its directions) over one model stage each, `virtual_stages` 1.
+        chunks: if plan.schedule == MemSchedule::DualPipe {
+            2
+        } else {
+            plan.virtual_stages as usize
+        },
         layers_per_vstage: layers.iter().map(|&l| l as usize).collect(),
         micro_batches: plan.micro_batches as usize,
         schedule: match plan.schedule {
@@ -196,6 +201,7 @@ pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError>
             MemSchedule::OneFOneB => Schedule::OneFOneB,
             MemSchedule::Interleaved1F1B => Schedule::Interleaved1F1B,
             MemSchedule::ZeroBubble => Schedule::ZeroBubble,
+            MemSchedule::DualPipe => Schedule::DualPipe,
         },
         overlap_grad_reduce: plan.overlap_grad_reduce,
         param_gather: (1..=2).contains(&plan.zero_stage).then_some(plan.overlap_param_gather),
@@ -279,14 +285,16 @@ fn use_counts(
     layers: &[u64],
     model: &astrolabe_model::TransformerModel,
 ) -> Vec<(Purpose, u64)> {
-    let vstages: Vec<usize> = (0..shape.chunks).map(|c| c * shape.stages + stage).collect();
+    let vstages: Vec<usize> = (0..shape.chunks).map(|c| shape.vstage(stage, c)).collect();
     let stage_layers: u64 = vstages.iter().map(|&v| layers[v]).sum();
-    let moe_layers = moe_layers_of_stage(model, layers, shape.stages as u64, stage as u64);
+    let moe_layers = moe_layers_of_stage(model, layers, &vstages);
     let dense_layers = stage_layers - moe_layers;
-    let last = shape.stages * shape.chunks - 1;
-    let m = shape.micro_batches as u64;
+    let last = shape.vstages() - 1;
+    // Micro-batches through each chunk: all of them, or with DualPipe those of its direction.
+    let dual = shape.schedule == Schedule::DualPipe;
+    let m = shape.micro_batches as u64 / if dual { 2 } else { 1 };
     let sends = vstages.iter().map(|&v| u64::from(v != last) + u64::from(v != 0)).sum::<u64>();
-    let edge = u64::from(stage == 0 || stage + 1 == shape.stages);
+    let edge = vstages.iter().filter(|&&v| v == 0 || v == last).count() as u64;
     let reduces = if shape.reduce_every_micro_batch { dense_layers * m } else { dense_layers };
     let gathers = if shape.gather_every_pass {
         dense_layers * m * (1 + u64::from(shape.regather_for_backward))
@@ -303,6 +311,7 @@ fn use_counts(
         (Purpose::DpReplicaGradients, stage_layers),
         (Purpose::DpParamGather, gathers),
         (Purpose::DpEmbeddingGradients, edge),
+        (Purpose::MirrorGradients, if dual { stage_layers } else { 0 }),
         (Purpose::EpForward, moe_layers * m),
         (Purpose::EpBackward, moe_layers * m),
         (Purpose::DpMoeGradients, moe_layers),

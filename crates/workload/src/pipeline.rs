@@ -13,6 +13,7 @@
 //! layer two back is done, so two layers are whole at once) and, with sharded gradients, each
 //! backward reduce-scatters every layer's gradients as soon as it is done.
 
+use crate::dualpipe::dualpipe_model_stage;
 use crate::schedule::{stage_orders, Schedule};
 use astrolabe_engine::{Category, Graph, StreamId, Task, TaskId};
 use std::collections::BTreeMap;
@@ -31,7 +32,9 @@ pub struct StepShape {
     /// on the first and last stages, as Megatron-Core's `--decoder-first-pipeline-num-layers`)
     /// need nothing more. Callers guarantee `stages·chunks` entries, each at least 1 (the memory
     /// crate's `MemoryInputs::layers_per_virtual_stage` returns such a layout);
-    /// [`build_step`] only debug-asserts it.
+    /// [`build_step`] only debug-asserts it. With [`Schedule::DualPipe`] (`chunks` = 2) there
+    /// are `stages` entries, one per model stage: chunk 0 of stage `s` runs model stage `s`,
+    /// chunk 1 model stage `stages − 1 − s`, the same layers as chunk 0 of that stage (a copy).
     pub layers_per_vstage: Vec<usize>,
     /// Micro-batches per step per data-parallel replica.
     pub micro_batches: usize,
@@ -49,6 +52,37 @@ pub struct StepShape {
     /// ZeRO-2 and 3: reduce-scatter each layer's gradients after its backward in every
     /// micro-batch ([`StepCosts::dp_micro_ns`]), the gradients being sharded.
     pub reduce_every_micro_batch: bool,
+}
+
+impl StepShape {
+    /// Virtual stages: `stages · chunks`, or `stages` with DualPipe (both directions run the
+    /// same model stages).
+    pub fn vstages(&self) -> usize {
+        if self.schedule == Schedule::DualPipe {
+            self.stages
+        } else {
+            self.stages * self.chunks
+        }
+    }
+
+    /// The virtual stage (index into `layers_per_vstage`) that `chunk` of `stage` runs.
+    pub fn vstage(&self, stage: usize, chunk: usize) -> usize {
+        if self.schedule == Schedule::DualPipe {
+            dualpipe_model_stage(stage, chunk, self.stages)
+        } else {
+            chunk * self.stages + stage
+        }
+    }
+
+    /// The (stage, chunk) that runs virtual stage `vstage` for passes of chunk (direction)
+    /// `chunk`; the inverse of [`StepShape::vstage`].
+    pub fn place_of(&self, vstage: usize, chunk: usize) -> (usize, usize) {
+        if self.schedule == Schedule::DualPipe {
+            (dualpipe_model_stage(vstage, chunk, self.stages), chunk)
+        } else {
+            (vstage % self.stages, vstage / self.stages)
+        }
+    }
 }
 
 /// Durations, in nanoseconds, of the step's pieces on one rank.
@@ -88,6 +122,9 @@ pub struct StepCosts {
     pub dp_layer_ns: u64,
     /// Reduce-scatter of one layer's gradients after each of its backward passes (ZeRO-2/3).
     pub dp_micro_ns: u64,
+    /// DualPipe: summing one layer's gradients (the shard left by the data-parallel reduction)
+    /// with those of its copy on the mirror stage `p − 1 − s`, once per step; unused otherwise.
+    pub dual_grad_layer_ns: u64,
     /// Data-parallel reduction of the embedding or output layer's gradients (first/last stage).
     pub dp_extra_ns: u64,
     /// All-gather of one layer's parameters (once per step with ZeRO-1/2, before each pass with
@@ -267,8 +304,9 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
         let mut progressed = false;
         for s in 0..shape.stages {
             while let Some(pass) = orders[s].get(cursor[s]).copied() {
-                let vstage = pass.chunk * shape.stages + s;
-                let from = if pass.weight { None } else { b.neighbour(vstage, pass.forward) };
+                let vstage = shape.vstage(s, pass.chunk);
+                let from =
+                    if pass.weight { None } else { b.neighbour(vstage, pass.chunk, pass.forward) };
                 let key = from.map(|(fs, fc)| (fs, 0, fc, pass.micro_batch, pass.forward));
                 if key.is_some_and(|k| !sends.contains_key(&k)) {
                     break;
@@ -299,7 +337,7 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
 /// First global layer of each virtual stage, then the model's total: prefix sums of the layout.
 fn layer_starts(shape: &StepShape) -> Vec<usize> {
     let layout = &shape.layers_per_vstage;
-    debug_assert_eq!(layout.len(), shape.stages * shape.chunks, "one entry per virtual stage");
+    debug_assert_eq!(layout.len(), shape.vstages(), "one entry per virtual stage");
     debug_assert!(layout.iter().all(|&l| l >= 1), "every virtual stage holds a layer");
     let mut starts = Vec::with_capacity(layout.len() + 1);
     starts.push(0);
@@ -329,9 +367,9 @@ impl Builder<'_> {
         self.layer_start[vstage]..self.layer_start[vstage + 1]
     }
 
-    /// The (stage, chunk) a pass receives from, if any.
-    fn neighbour(&self, vstage: usize, forward: bool) -> Option<(usize, usize)> {
-        let last = self.shape.stages * self.shape.chunks - 1;
+    /// The (stage, chunk) a pass of `chunk` on virtual stage `vstage` receives from, if any.
+    fn neighbour(&self, vstage: usize, chunk: usize, forward: bool) -> Option<(usize, usize)> {
+        let last = self.shape.vstages() - 1;
         let from = if forward {
             vstage.checked_sub(1)?
         } else if vstage == last {
@@ -339,7 +377,7 @@ impl Builder<'_> {
         } else {
             vstage + 1
         };
-        Some((from % self.shape.stages, from / self.shape.stages))
+        Some(self.shape.place_of(from, chunk))
     }
 
     /// A collective task; `key` (per-rank mode) names the rendezvous its group members share.

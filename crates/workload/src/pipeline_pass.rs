@@ -18,13 +18,23 @@ impl Builder<'_> {
         (self.tp > 1, self.dp > 1)
     }
 
-    /// Layers (global indices) held by `stage`, in backward order (highest first).
+    /// Layers (global indices) held by `stage`, in backward order (highest first; DualPipe's
+    /// chunk 0 may hold the higher layers, hence the sort).
     fn stage_layers(&self, stage: usize) -> Vec<usize> {
         let mut out: Vec<usize> = (0..self.shape.chunks)
-            .flat_map(|c| self.vstage_layers(c * self.shape.stages + stage))
+            .flat_map(|c| self.vstage_layers(self.shape.vstage(stage, c)))
             .collect();
-        out.reverse();
+        out.sort_unstable_by(|a, b| b.cmp(a));
         out
+    }
+
+    /// Chunks of `stage` holding the first or the last virtual stage: the embedding's and
+    /// output layer's gradient reductions (two on DualPipe's end stages, which hold both).
+    fn edge_chunks(&self, stage: usize) -> usize {
+        let last = self.shape.vstages() - 1;
+        (0..self.shape.chunks)
+            .filter(|&c| matches!(self.shape.vstage(stage, c), v if v == 0 || v == last))
+            .count()
     }
 
     /// Adds the tasks of one pass on one rank; returns the send to the neighbour stage, if any.
@@ -41,8 +51,8 @@ impl Builder<'_> {
             self.weight_pass(s, rank, pass, st);
             return None;
         }
-        let vstage = pass.chunk * self.shape.stages + s;
-        let (first, last) = (vstage == 0, vstage + 1 == self.shape.stages * self.shape.chunks);
+        let vstage = self.shape.vstage(s, pass.chunk);
+        let (first, last) = (vstage == 0, vstage + 1 == self.shape.vstages());
         let (fwd, mb, c) = (pass.forward, pass.micro_batch, self.costs);
         let dir = if fwd { "F" } else { "B" };
         let mut prev: Vec<TaskId> = recv.into_iter().collect();
@@ -78,7 +88,7 @@ impl Builder<'_> {
                 deps.extend(self.act_load(rank, tag, layer, freed, st));
             }
             deps.extend(next_gather.take());
-            let split = !fwd && self.shape.schedule == Schedule::ZeroBubble;
+            let split = !fwd && self.shape.schedule.splits_weight_gradients();
             let ns = c.layer_ns(layer, fwd) - if split { c.layer_wgrad_ns } else { 0 };
             let label = format!("s{s} {dir} mb{mb} L{layer}");
             let compute =
@@ -132,13 +142,13 @@ impl Builder<'_> {
         })
     }
 
-    /// Zero bubble: the weight-gradient pass of one micro-batch, layer by layer in backward
+    /// Zero bubble and DualPipe: the weight-gradient pass of one micro-batch, layer by layer in backward
     /// order, each after that layer's input-gradient task; the gradient reduction (and an
     /// offload's gradient store) waits for the last micro-batch's.
     fn weight_pass(&mut self, s: usize, rank: &Rank, pass: Pass, st: &mut RankState) {
         let mb = pass.micro_batch;
         let tag = PassTag { s, ri: 0, dir: "W", mb };
-        for layer in self.vstage_layers(pass.chunk * self.shape.stages + s).rev() {
+        for layer in self.vstage_layers(self.shape.vstage(s, pass.chunk)).rev() {
             let deps: Vec<TaskId> = st.input_grads.get(&(mb, layer)).copied().into_iter().collect();
             let label = format!("s{s} W mb{mb} L{layer}");
             let ns = self.costs.layer_wgrad_ns;
@@ -331,6 +341,27 @@ impl Builder<'_> {
         self.mem_task(rank, store, m.state_store_ns, vec![last]).unwrap_or(last)
     }
 
+    /// DualPipe: `layer`'s gradients summed with those of its copy on the mirror stage
+    /// `stages − 1 − s`, after `deps`. Both stages of the pair issue these in the same
+    /// (descending) layer order on their DP streams, and the pair meets in a rendezvous, keyed
+    /// in both modes since both stages are always simulated. `None` for other schedules.
+    fn mirror_sum(
+        &mut self,
+        s: usize,
+        ri: usize,
+        rank: &Rank,
+        layer: usize,
+        deps: Vec<TaskId>,
+    ) -> Option<TaskId> {
+        let ns = self.costs.dual_grad_layer_ns;
+        if self.shape.schedule != Schedule::DualPipe || ns == 0 {
+            return None;
+        }
+        let key = format!("mirror d{} t{} L{layer}", ri / self.tp, ri % self.tp);
+        let label = format!("s{s} mirror grad sum L{layer}");
+        Some(self.collective(Some(key), label, rank.dp, ns, deps, Category::DpComm))
+    }
+
     /// ZeRO-1 parameter gathers overlapped with the forward: issued at the start of the step.
     pub(super) fn start_gathers(&mut self, ranks: &[Vec<Rank>], state: &mut [Vec<RankState>]) {
         if self.shape.param_gather != Some(true) || self.costs.gather_layer_ns == 0 {
@@ -363,47 +394,34 @@ impl Builder<'_> {
         let c = *self.costs;
         for (s, stage) in ranks.iter().enumerate() {
             let layers = self.stage_layers(s);
-            let has_extra = s == 0 || s + 1 == self.shape.stages;
+            let edges = self.edge_chunks(s);
             for (ri, rank) in stage.iter().enumerate() {
                 let st = &mut state[s][ri];
                 let end = st.last_compute.into_iter().collect::<Vec<_>>();
                 let t = ri % self.tp;
-                let mut reduce =
-                    |b: &mut Self, key: String, label: String, ns: u64, deps: Vec<TaskId>| {
-                        if ns > 0 {
-                            let id = b.collective(
-                                dp_shared.then_some(key),
-                                label,
-                                rank.dp,
-                                ns,
-                                deps,
-                                Category::DpComm,
-                            );
-                            st.dp_tasks.push(id);
-                        }
-                    };
+                let reduce = |b: &mut Self, key: String, label: String, ns: u64, deps| {
+                    let key = dp_shared.then_some(key);
+                    (ns > 0).then(|| b.collective(key, label, rank.dp, ns, deps, Category::DpComm))
+                };
                 for &layer in &layers {
-                    let deps = if self.shape.overlap_grad_reduce {
+                    let deps: Vec<TaskId> = if self.shape.overlap_grad_reduce {
                         st.last_backward_of_layer.get(&layer).copied().into_iter().collect()
                     } else {
                         end.clone()
                     };
-                    reduce(
-                        self,
-                        format!("reduce s{s} t{t} L{layer}"),
-                        format!("s{s} grad reduce L{layer}"),
-                        c.dp_ns(layer),
-                        deps,
-                    );
+                    let key = format!("reduce s{s} t{t} L{layer}");
+                    let label = format!("s{s} grad reduce L{layer}");
+                    let done = reduce(self, key, label, c.dp_ns(layer), deps.clone());
+                    st.dp_tasks.extend(done);
+                    let deps = done.map_or(deps, |d| vec![d]);
+                    st.dp_tasks.extend(self.mirror_sum(s, ri, rank, layer, deps));
                 }
-                if has_extra {
-                    reduce(
-                        self,
-                        format!("reduce s{s} t{t} extra"),
-                        format!("s{s} grad reduce embedding/head"),
-                        c.dp_extra_ns,
-                        end.clone(),
-                    );
+                for e in 0..edges {
+                    // The first edge's key as before DualPipe, the end stages' second its own.
+                    let suffix = if e == 0 { String::new() } else { e.to_string() };
+                    let key = format!("reduce s{s} t{t} extra{suffix}");
+                    let label = format!("s{s} grad reduce embedding/head");
+                    st.dp_tasks.extend(reduce(self, key, label, c.dp_extra_ns, end.clone()));
                 }
                 let mut deps = st.dp_tasks.clone();
                 deps.extend(end);

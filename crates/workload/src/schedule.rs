@@ -15,6 +15,18 @@ pub enum Schedule {
     /// Zero bubble, ZB-H1 style (Qi et al. 2024, arXiv 2401.10241): backward split into input
     /// gradient (B) and weight gradient (W) passes, W deferred to fill idle time; one chunk.
     ZeroBubble,
+    /// DualPipe-style bidirectional pipeline (DeepSeek-AI 2024, arXiv 2412.19437, §3.2.1):
+    /// two chunks per stage, model stage `s` (chunk 0, micro-batches entering at stage 0) and
+    /// model stage `p − 1 − s` (chunk 1, micro-batches entering at stage `p − 1`), with the
+    /// zero-bubble split of the backward; see [`crate::dualpipe`].
+    DualPipe,
+}
+
+impl Schedule {
+    /// Whether backwards are split into input-gradient (B) and weight-gradient (W) passes.
+    pub fn splits_weight_gradients(self) -> bool {
+        matches!(self, Schedule::ZeroBubble | Schedule::DualPipe)
+    }
 }
 
 /// One pass of one micro-batch through one model chunk of a stage.
@@ -24,7 +36,8 @@ pub struct Pass {
     pub forward: bool,
     /// Zero bubble: the weight-gradient part of a backward (then `forward` is false).
     pub weight: bool,
-    /// Model chunk on this stage (0 without interleaving).
+    /// Model chunk on this stage (0 without interleaving); with DualPipe, the direction (see
+    /// [`crate::dualpipe`]).
     pub chunk: usize,
     /// Micro-batch index.
     pub micro_batch: usize,
@@ -40,8 +53,8 @@ pub fn stage_order(
     chunks: usize,
     micro_batches: usize,
 ) -> Vec<Pass> {
-    if schedule == Schedule::ZeroBubble {
-        return zero_bubble_orders(stages, micro_batches).swap_remove(stage);
+    if schedule.splits_weight_gradients() {
+        return stage_orders(schedule, stages, chunks, micro_batches).swap_remove(stage);
     }
     let total = micro_batches * chunks;
     let fwd = |k: usize| {
@@ -56,9 +69,7 @@ pub fn stage_order(
     let bwd = |k: usize| Pass { forward: false, chunk: chunks - 1 - fwd(k).chunk, ..fwd(k) };
     let warmup = match schedule {
         Schedule::Gpipe => total,
-        Schedule::OneFOneB | Schedule::Interleaved1F1B | Schedule::ZeroBubble if chunks == 1 => {
-            stages - stage - 1
-        }
+        Schedule::OneFOneB | Schedule::Interleaved1F1B if chunks == 1 => stages - stage - 1,
         _ => (stages - stage - 1) * 2 + (chunks - 1) * stages,
     }
     .min(total);
@@ -71,16 +82,18 @@ pub fn stage_order(
     order
 }
 
-/// The order of passes of every stage (see [`stage_order`]); the zero-bubble orders come from one
-/// run for all stages.
+/// The order of passes of every stage (see [`stage_order`]); the zero-bubble and DualPipe orders
+/// come from one run for all stages.
 pub fn stage_orders(
     schedule: Schedule,
     stages: usize,
     chunks: usize,
     micro_batches: usize,
 ) -> Vec<Vec<Pass>> {
-    if schedule == Schedule::ZeroBubble {
-        return zero_bubble_orders(stages, micro_batches);
+    match schedule {
+        Schedule::ZeroBubble => return zero_bubble_orders(stages, micro_batches),
+        Schedule::DualPipe => return crate::dualpipe::dualpipe_orders(stages, micro_batches),
+        _ => {}
     }
     (0..stages).map(|s| stage_order(schedule, s, stages, chunks, micro_batches)).collect()
 }
