@@ -43,6 +43,11 @@ enum Command {
     /// Search the parallel plans of a scenario (TP, CP, PP, chunks, micro-batch, recomputation,
     /// ZeRO, EP, schedule): drop those that are invalid or do not fit, rank the rest.
     Search(commands::search::Args),
+    /// What if: variants of a scenario (another GPU, more bandwidth, FP8, more GPUs, plan keys)
+    /// against the base: speed-up, MFU, days to train, cost.
+    Compare(commands::compare::Args),
+    /// MFU and throughput against cluster size, and where communication stops hiding.
+    Scale(commands::scale::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +64,8 @@ fn main() -> ExitCode {
         Command::ExportChakra(args) => commands::export_chakra::run(&args),
         Command::CaseStudy(args) => commands::case_study::run(&args),
         Command::Search(args) => commands::search::run(&args),
+        Command::Compare(args) => commands::compare::run(&args),
+        Command::Scale(args) => commands::scale::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -66,3 +66,35 @@ fn chromium_renders_the_four_charts_of_the_report() {
         &dom[..dom.len().min(2000)]
     );
 }
+
+#[test]
+fn chromium_renders_the_scaling_and_what_if_charts_added_to_the_report() {
+    let browser = chromium();
+    let dir = std::env::temp_dir().join(format!("astrolabe-browser-x-{}", std::process::id()));
+    let profile = dir.join("profile");
+    std::fs::create_dir_all(&profile).unwrap();
+    let page = dir.join("report.html");
+    let out = Command::cargo_bin("astrolabe")
+        .unwrap()
+        .args([
+            "report",
+            "--html",
+            page.to_str().unwrap(),
+            "../../examples/llama3-70b-64xh100.toml",
+        ])
+        .args(["--scale", "64..512", "--vary", "gpu=b200", "--vary", "network.bandwidth=x2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dom = dump_dom(&browser, &page, &profile);
+    let _ = std::fs::remove_dir_all(&dir);
+    // The step's four, the scaling curve, and the comparison's speed-up and cost.
+    for id in ["scale-mfu", "compare-speedup", "compare-cost"] {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
+    }
+    assert!(
+        dom.contains("data-charts-rendered=\"7\""),
+        "the dumped DOM: {}",
+        &dom[..dom.len().min(2000)]
+    );
+}

@@ -18,10 +18,19 @@ pub struct CompareRow {
     pub plan: String,
     /// Its figures.
     pub summary: Summary,
+    /// Tokens of the training run priced (the base's).
+    pub run_tokens: u64,
     /// Tokens per second over the base's.
     pub speedup: f64,
     /// Days to train the run's tokens.
     pub days_to_train: f64,
+    /// Dollars of that run at the variant's speed and rate.
+    pub run_usd: f64,
+    /// The run's dollars over the base's, minus 1 (−0.2: 20% cheaper).
+    pub run_cost_change: f64,
+    /// Added dollars per hour of the whole cluster for each percent of speed-up; `None` when
+    /// the variant is not faster or costs no more per hour.
+    pub usd_per_hour_per_speedup_point: Option<f64>,
 }
 
 /// Simulates `base` and every variant; with `search`, each runs the best plan a search of its
@@ -30,25 +39,36 @@ pub fn compare(
     base: &Scenario,
     variants: &[Variant],
     search_by: Option<Objective>,
-    run_tokens: f64,
 ) -> Result<Vec<CompareRow>, InputError> {
     let mut rows = Vec::with_capacity(variants.len() + 1);
     let (plan, first) = run(base, search_by)?;
-    rows.push(row("base".into(), plan, first.clone(), &first, run_tokens));
+    rows.push(row("base".into(), plan, first.clone(), &first));
     for v in variants {
         let scenario = v.apply(base, &format!("--vary {}", v.label()))?;
         let (plan, summary) = run(&scenario, search_by)?;
-        rows.push(row(v.label(), plan, summary, &first, run_tokens));
+        rows.push(row(v.label(), plan, summary, &first));
     }
     Ok(rows)
 }
 
-fn row(label: String, plan: String, summary: Summary, base: &Summary, tokens: f64) -> CompareRow {
+/// A row against `base`: the run is the base's tokens, timed and priced at the variant's rate.
+fn row(label: String, plan: String, summary: Summary, base: &Summary) -> CompareRow {
+    let tokens = base.run_tokens as f64;
+    let speedup = summary.tokens_per_s / base.tokens_per_s;
+    let run_usd = |s: &Summary| s.usd_per_hour * tokens / s.tokens_per_s / 3_600.0;
+    let days = tokens / summary.tokens_per_s / 86_400.0;
+    let extra_usd_per_hour = summary.usd_per_hour - base.usd_per_hour;
+    let per_point = (speedup > 1.0 && extra_usd_per_hour > 0.0)
+        .then(|| extra_usd_per_hour / ((speedup - 1.0) * 100.0));
     CompareRow {
         label,
         plan,
-        speedup: summary.tokens_per_s / base.tokens_per_s,
-        days_to_train: tokens / summary.tokens_per_s / 86_400.0,
+        run_tokens: base.run_tokens,
+        speedup,
+        days_to_train: days,
+        run_usd: run_usd(&summary),
+        run_cost_change: run_usd(&summary) / run_usd(base) - 1.0,
+        usd_per_hour_per_speedup_point: per_point,
         summary,
     }
 }
@@ -78,6 +98,9 @@ fn run(s: &Scenario, search_by: Option<Objective>) -> Result<(String, Summary), 
         return Err(InputError::new(&s.name, "memory", expected));
     }
     let p = &r.plan;
-    let plan = format!("tp{} cp{} pp{} dp{} mb{} ×{}", p.tp, p.cp, p.pp, p.dp, p.micro_batch, p.micro_batches);
+    let plan = format!(
+        "tp{} cp{} pp{} dp{} mb{} ×{}",
+        p.tp, p.cp, p.pp, p.dp, p.micro_batch, p.micro_batches
+    );
     Ok((plan, Summary::of(&r)))
 }

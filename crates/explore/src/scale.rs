@@ -54,7 +54,9 @@ pub fn parse_sizes(text: &str, origin: &str) -> Result<Vec<usize>, InputError> {
         let doubling = std::iter::successors(Some(a), |n| n.checked_mul(2));
         doubling.take_while(|n| *n <= b).collect()
     } else {
-        text.split(',').map(|t| number(t).ok_or_else(|| bad("each a whole number above 0"))).collect::<Result<_, _>>()?
+        text.split(',')
+            .map(|t| number(t).ok_or_else(|| bad("each a whole number above 0")))
+            .collect::<Result<_, _>>()?
     };
     if sizes.len() > MAX_SIZES {
         return Err(bad(&format!("at most {MAX_SIZES} sizes")));
@@ -125,20 +127,28 @@ fn at_size(
     if let Some((space, objective)) = space {
         // The search varies the plan; the base still has to resolve for its defaults.
         let mut loose = tables.clone();
-        for key in ["tp", "cp", "pp", "virtual_stages", "first_stage_layers", "last_stage_layers", "ep"] {
+        for key in
+            ["tp", "cp", "pp", "virtual_stages", "first_stage_layers", "last_stage_layers", "ep"]
+        {
             loose.plan.remove(key);
         }
         let scenario = resolve_scenario(base.model.clone(), cluster, loose, &name).map_err(say)?;
         let found = search(&scenario, space, objective, 1, &|| {});
         let best = found.best.first().ok_or_else(|| {
-            format!("no plan of the search space fits ({} candidates, {} do not fit)", found.candidates, found.does_not_fit)
+            format!(
+                "no plan of the search space fits ({} candidates, {} do not fit)",
+                found.candidates, found.does_not_fit
+            )
         })?;
         return Ok((plan_label(best.candidate.label(), best.summary.dp), best.summary.clone()));
     }
     let scenario = resolve_scenario(base.model.clone(), cluster, tables, &name).map_err(say)?;
     let r = simulate(&scenario, Mode::Representative).map_err(say)?;
     let p = &r.plan;
-    let label = format!("tp{} cp{} pp{} dp{} mb{} ×{}", p.tp, p.cp, p.pp, p.dp, p.micro_batch, p.micro_batches);
+    let label = format!(
+        "tp{} cp{} pp{} dp{} mb{} ×{}",
+        p.tp, p.cp, p.pp, p.dp, p.micro_batch, p.micro_batches
+    );
     if !r.fits_in_memory {
         return Err(format!(
             "{label}: the fullest GPU needs {:.1} GB, more than its {:.1} GB",
@@ -156,7 +166,8 @@ fn plan_label(candidate: String, dp: u64) -> String {
 /// The first size whose exposed communication is more than `points` percentage points above
 /// the smallest simulated size's: where communication stops hiding behind computation.
 pub fn knee(curve: &[ScalePoint], points: f64) -> Option<usize> {
-    let mut ran = curve.iter().filter_map(|p| p.summary.as_ref().map(|s| (p.gpus, s.exposed_comm_fraction)));
+    let mut ran =
+        curve.iter().filter_map(|p| p.summary.as_ref().map(|s| (p.gpus, s.exposed_comm_fraction)));
     let (_, first) = ran.next()?;
     ran.find(|(_, f)| (f - first) * 100.0 > points).map(|(g, _)| g)
 }

@@ -154,11 +154,16 @@ pub fn search_sizes(
         sized.cluster = resize(&base.cluster, gpus, "--gpus")?;
         sized.name = name;
         let candidates = space.candidates(&base.model);
-        all.extend(candidates.par_iter().map(|c| {
-            let outcome = evaluate(&sized, c);
-            tick();
-            Evaluated { candidate: *c, outcome }
-        }).collect::<Vec<_>>());
+        all.extend(
+            candidates
+                .par_iter()
+                .map(|c| {
+                    let outcome = evaluate(&sized, c);
+                    tick();
+                    Evaluated { candidate: *c, outcome }
+                })
+                .collect::<Vec<_>>(),
+        );
     }
     let mut result = summarize(base, objective, top, all);
     result.gpus = sizes.iter().copied().max().unwrap_or(0);
@@ -192,7 +197,12 @@ pub fn evaluate(base: &Scenario, c: &Candidate) -> Outcome {
     }
 }
 
-fn summarize(base: &Scenario, objective: Objective, top: usize, all: Vec<Evaluated>) -> SearchResult {
+fn summarize(
+    base: &Scenario,
+    objective: Objective,
+    top: usize,
+    all: Vec<Evaluated>,
+) -> SearchResult {
     let mut invalid_by_field = BTreeMap::new();
     let mut invalid_example = BTreeMap::new();
     let mut does_not_fit = 0;
@@ -216,7 +226,8 @@ fn summarize(base: &Scenario, objective: Objective, top: usize, all: Vec<Evaluat
         }
     }
     // Best first; ties keep enumeration order, so the ranking is deterministic.
-    simulated.sort_by(|a, b| objective.score(a.1).total_cmp(&objective.score(b.1)).then(a.0.cmp(&b.0)));
+    simulated
+        .sort_by(|a, b| objective.score(a.1).total_cmp(&objective.score(b.1)).then(a.0.cmp(&b.0)));
     let best = simulated
         .iter()
         .take(top)

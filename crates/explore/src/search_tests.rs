@@ -72,8 +72,8 @@ fn a_plan_the_search_simulates_matches_simulate_on_the_same_plan() {
     let best = &found.best[0];
     let mut tables = s.tables.clone();
     tables.plan = best.candidate.plan_table(&s.tables.plan);
-    let again = astrolabe_sim::resolve_scenario(s.model.clone(), s.cluster.clone(), tables, "x")
-        .unwrap();
+    let again =
+        astrolabe_sim::resolve_scenario(s.model.clone(), s.cluster.clone(), tables, "x").unwrap();
     let r = astrolabe_sim::simulate(&again, astrolabe_sim::Mode::Representative).unwrap();
     assert_eq!(r.step_time_s, best.summary.step_time_s);
 }

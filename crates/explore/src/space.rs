@@ -84,8 +84,10 @@ impl Candidate {
         if self.ep > 1 {
             s.push_str(&format!(" ep{}", self.ep));
         }
-        if self.schedule == "zero_bubble" {
-            s.push_str(" zb");
+        match self.schedule {
+            "zero_bubble" => s.push_str(" zb"),
+            "dualpipe" => s.push_str(" dualpipe"),
+            _ => {}
         }
         s
     }
@@ -197,6 +199,7 @@ impl Space {
 fn schedules(pp: u64, v: u64) -> Vec<&'static str> {
     match (pp, v) {
         (1, _) => vec!["1f1b"],
+        (_, 1) if pp % 2 == 0 => vec!["1f1b", "zero_bubble", "dualpipe"],
         (_, 1) => vec!["1f1b", "zero_bubble"],
         _ => vec!["interleaved_1f1b"],
     }
@@ -204,7 +207,9 @@ fn schedules(pp: u64, v: u64) -> Vec<&'static str> {
 
 /// 1, 2, 4, … up to `max` (at least `[1]`).
 fn powers_of_two(max: u64) -> Vec<u64> {
-    std::iter::successors(Some(1u64), |p| p.checked_mul(2)).take_while(|p| *p <= max.max(1)).collect()
+    std::iter::successors(Some(1u64), |p| p.checked_mul(2))
+        .take_while(|p| *p <= max.max(1))
+        .collect()
 }
 
 /// How `layers` split over `n` virtual stages: `Some(None)` when evenly; else the first and

@@ -27,7 +27,9 @@ pub struct Summary {
     pub usd_per_million_tokens: f64,
     /// Dollars per hour of the whole job's GPUs.
     pub usd_per_hour: f64,
-    /// Dollars of the scenario's training run (its `run_tokens`).
+    /// Tokens of the scenario's training run (`cost.run_tokens`, or 20 per parameter).
+    pub run_tokens: u64,
+    /// Dollars of that run.
     pub run_usd: f64,
     /// Days of that run.
     pub run_days: f64,
@@ -57,6 +59,7 @@ impl Summary {
             exposed_comm_fraction: exposed / r.step_time_s,
             usd_per_million_tokens: r.cost.run.usd_per_million_tokens,
             usd_per_hour: r.cost.rate.usd_per_gpu_hour * r.plan.gpus() as f64,
+            run_tokens: r.cost.run.run_tokens,
             run_usd: r.cost.run.usd,
             run_days: r.cost.run.wall_clock_days,
             run_energy_mwh: r.cost.run.energy_mwh,

@@ -70,9 +70,10 @@ impl Variant {
                 "gpu" => cluster.gpu = accelerator::find(&c.value, origin)?,
                 "cluster" => cluster = other_cluster(&cluster, &c.value, origin)?,
                 "gpus" => {
-                    let gpus = count_or_factor(&c.value, cluster.gpus() as f64).ok_or_else(|| {
-                        err(format!("a GPU count or a factor such as x2, got `{}`", c.value))
-                    })?;
+                    let gpus =
+                        count_or_factor(&c.value, cluster.gpus() as f64).ok_or_else(|| {
+                            err(format!("a GPU count or a factor such as x2, got `{}`", c.value))
+                        })?;
                     cluster = resize(&cluster, gpus as usize, origin)?;
                 }
                 "hbm" => {
@@ -82,16 +83,18 @@ impl Variant {
                     };
                     cluster.gpu.hbm_bytes = bytes;
                 }
-                "network.bandwidth" | "network.scaleup_bandwidth" | "network.scaleout_bandwidth" => {
-                    let f = factor(&c.value).ok_or_else(|| {
-                        err(format!("a factor such as x2, got `{}`", c.value))
-                    })?;
+                "network.bandwidth"
+                | "network.scaleup_bandwidth"
+                | "network.scaleout_bandwidth" => {
+                    let f = factor(&c.value)
+                        .ok_or_else(|| err(format!("a factor such as x2, got `{}`", c.value)))?;
                     cluster = scale_bandwidth(&cluster, &c.key, |b| b.scaled(f), origin)?;
                 }
                 "network.scaleout_gbit_per_s" => {
-                    let gbit: f64 = c.value.parse().ok().filter(|g: &f64| *g > 0.0).ok_or_else(
-                        || err(format!("Gbit/s per GPU per direction, got `{}`", c.value)),
-                    )?;
+                    let gbit: f64 =
+                        c.value.parse().ok().filter(|g: &f64| *g > 0.0).ok_or_else(|| {
+                            err(format!("Gbit/s per GPU per direction, got `{}`", c.value))
+                        })?;
                     let set = |_: Bandwidth| Bandwidth::from_gbit_per_s(gbit);
                     cluster = scale_bandwidth(&cluster, "network.scaleout_bandwidth", set, origin)?;
                 }

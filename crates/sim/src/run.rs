@@ -70,10 +70,11 @@ pub fn simulate_traced(
     let overhead_ns = ns(compute.step_overhead_s);
     let step_ns = graph_ns + overhead_ns;
     let owner = stage_of_streams(&step.graph, shape.stages);
-    let stages: Vec<BreakdownNs> = breakdowns(&step.graph, &timeline, &owner, shape.stages, graph_ns)
-        .into_iter()
-        .map(|b| BreakdownNs { step_overhead: overhead_ns, ..b })
-        .collect();
+    let stages: Vec<BreakdownNs> =
+        breakdowns(&step.graph, &timeline, &owner, shape.stages, graph_ns)
+            .into_iter()
+            .map(|b| BreakdownNs { step_overhead: overhead_ns, ..b })
+            .collect();
     let critical =
         (0..stages.len()).fold(
             0,

@@ -203,9 +203,8 @@ fn table_into<T: serde::de::DeserializeOwned>(
     section: &str,
     origin: &str,
 ) -> Result<T, InputError> {
-    T::deserialize(table.clone()).map_err(|e: toml::de::Error| {
-        InputError::new(origin, section, e.message().to_string())
-    })
+    T::deserialize(table.clone())
+        .map_err(|e: toml::de::Error| InputError::new(origin, section, e.message().to_string()))
 }
 
 /// A `cluster.file` reader for scenarios that must not name one (the built-in scenario, tests,

@@ -7,8 +7,9 @@ use astrolabe_html::{Series, StackedBars};
 use astrolabe_sim::breakdown::Breakdown;
 use astrolabe_sim::{Mode, SimReport, StepTrace};
 
-/// The page of `report`, its timeline drawn from `trace`.
-pub fn page(report: &SimReport, trace: &StepTrace) -> Result<String> {
+/// The page of `report`, its timeline drawn from `trace`, then the `extra` sections (a scaling
+/// curve, a what-if comparison).
+pub fn page(report: &SimReport, trace: &StepTrace, extra: Vec<Section>) -> Result<String> {
     let mut page = Page::new(&format!("Astrolabe: {}", report.scenario));
     page.push(summary(report));
     let bars: Vec<Bar> = breakdown_lines(&report.breakdown)
@@ -29,6 +30,9 @@ pub fn page(report: &SimReport, trace: &StepTrace) -> Result<String> {
     page.push(stage_times(report)?);
     page.push(memory(report)?);
     page.push(timeline::section(trace)?);
+    for section in extra {
+        page.push(section);
+    }
     Ok(page.to_html())
 }
 

@@ -28,6 +28,65 @@ pub struct Args {
     /// Print JSON for programs.
     #[arg(long)]
     pub json: bool,
+    /// Tensor-parallel degrees to try, e.g. `4,8` (default: powers of two up to the scale-up
+    /// domain).
+    #[arg(long, value_name = "LIST")]
+    pub tp: Option<String>,
+    /// Context-parallel degrees to try (default: powers of two down to 1,024 tokens per rank).
+    #[arg(long, value_name = "LIST")]
+    pub cp: Option<String>,
+    /// Pipeline depths to try (default: powers of two and divisors of the layers, up to 64).
+    #[arg(long, value_name = "LIST")]
+    pub pp: Option<String>,
+    /// Chunks per pipeline rank to try (default: 1,2,4).
+    #[arg(long, value_name = "LIST")]
+    pub virtual_stages: Option<String>,
+    /// Micro-batch sizes to try (default: 1,2,4,8).
+    #[arg(long, value_name = "LIST")]
+    pub micro_batch: Option<String>,
+    /// ZeRO stages to try (default: 0,1,2,3).
+    #[arg(long, value_name = "LIST")]
+    pub zero_stage: Option<String>,
+    /// Expert-parallel degrees to try (default: powers of two dividing the experts).
+    #[arg(long, value_name = "LIST")]
+    pub ep: Option<String>,
+}
+
+/// The default space of `base` with the ranges the flags give.
+fn space(args: &Args, base: &astrolabe_sim::Scenario) -> Result<Space> {
+    let mut space = Space::for_scenario(base);
+    let lists = [
+        ("--tp", &args.tp, &mut space.tp),
+        ("--cp", &args.cp, &mut space.cp),
+        ("--pp", &args.pp, &mut space.pp),
+        ("--virtual-stages", &args.virtual_stages, &mut space.virtual_stages),
+        ("--micro-batch", &args.micro_batch, &mut space.micro_batch),
+        ("--ep", &args.ep, &mut space.ep),
+    ];
+    for (flag, text, values) in lists {
+        if let Some(text) = text {
+            *values = list(text, flag)?;
+        }
+    }
+    if let Some(text) = &args.zero_stage {
+        let stages = list(text, "--zero-stage")?;
+        if let Some(bad) = stages.iter().find(|z| **z > 3) {
+            anyhow::bail!("--zero-stage: `{bad}`: expected stages 0 to 3");
+        }
+        space.zero_stage = stages.into_iter().map(|z| z as u8).collect();
+    }
+    Ok(space)
+}
+
+/// `1,2,8`: whole numbers, at least one.
+fn list(text: &str, flag: &str) -> Result<Vec<u64>> {
+    text.split(',')
+        .map(|t| {
+            t.trim().parse::<u64>().ok().filter(|n| *n > 0 || flag == "--zero-stage").ok_or_else(
+                || anyhow::anyhow!("{flag}: `{text}`: expected whole numbers separated by commas"),
+            )
+        })
+        .collect()
 }
 
 /// Runs the command.
@@ -35,7 +94,7 @@ pub fn run(args: &Args) -> Result<()> {
     let base = load(args.scenario.as_deref())?;
     let objective = Objective::parse(&args.objective, "--objective")?;
     let sizes = args.gpus.as_deref().map(|g| parse_sizes(g, "--gpus")).transpose()?;
-    let space = Space::for_scenario(&base);
+    let space = space(args, &base)?;
     let per_size = space.candidates(&base.model).len() as u64;
     let bar = progress::bar(per_size * sizes.as_ref().map_or(1, |s| s.len() as u64), "plans");
     let found = search_sizes(&base, sizes.as_deref(), &space, objective, args.top, &|| bar.inc(1))?;
@@ -46,7 +105,10 @@ pub fn run(args: &Args) -> Result<()> {
         print!("{}", render(&found));
     }
     if found.best.is_empty() {
-        anyhow::bail!("{}: `plan`: no candidate plan fits and runs (see the counts above)", found.scenario);
+        anyhow::bail!(
+            "{}: `plan`: no candidate plan fits and runs (see the counts above)",
+            found.scenario
+        );
     }
     Ok(())
 }
@@ -80,10 +142,29 @@ pub fn render(r: &SearchResult) -> String {
     if r.best.is_empty() {
         return out;
     }
-    let _ = writeln!(out, "\nBest {} plans (seconds per step; exposed communication by axis):", r.best.len());
+    let _ = writeln!(
+        out,
+        "\nBest {} plans (seconds per step; exposed communication by axis):",
+        r.best.len()
+    );
     let mut t = Table::new(&[
-        "#", "plan", "GPUs", "dp", "micro-batches", "step s", "MFU %", "$/M tokens", "memory GB",
-        "compute s", "TP s", "CP s", "EP s", "PP s", "DP s", "bubble s", "optimizer s",
+        "#",
+        "plan",
+        "GPUs",
+        "dp",
+        "micro-batches",
+        "step s",
+        "MFU %",
+        "$/M tokens",
+        "memory GB",
+        "compute s",
+        "TP s",
+        "CP s",
+        "EP s",
+        "PP s",
+        "DP s",
+        "bubble s",
+        "optimizer s",
     ]);
     for b in &r.best {
         let (s, d) = (&b.summary, &b.summary.breakdown);
@@ -111,7 +192,7 @@ pub fn render(r: &SearchResult) -> String {
     let _ = writeln!(
         out,
         "\nPlan labels: tp/cp/pp degrees, v chunks per stage, mb sequences per micro-batch, \
-         recomputation (none, sel, full), z ZeRO stage, ep, zb zero-bubble schedule."
+         recomputation (none, sel, full), z ZeRO stage, ep, zb zero-bubble or dualpipe schedule."
     );
     out
 }

@@ -22,8 +22,16 @@ impl Table {
         self.rows.push(cells);
     }
 
-    /// The table, columns padded to their widest cell; text columns (the second) left-aligned.
+    /// The table, columns padded to their widest cell; numbers right-aligned, text columns (any
+    /// cell that does not read as a number) left-aligned.
     pub fn render(&self) -> String {
+        let text: Vec<bool> = (0..self.header.len())
+            .map(|c| {
+                self.rows.iter().any(|r| {
+                    r.get(c).is_some_and(|s| !s.is_empty() && s != "-" && s.parse::<f64>().is_err())
+                })
+            })
+            .collect();
         let widths: Vec<usize> = (0..self.header.len())
             .map(|c| {
                 let cells = self.rows.iter().map(|r| r.get(c).map_or(0, |s| s.chars().count()));
@@ -37,7 +45,11 @@ impl Table {
                 .enumerate()
                 .map(|(c, (s, w))| {
                     let pad = " ".repeat(w - s.chars().count());
-                    if c == 1 { format!("{s}{pad}") } else { format!("{pad}{s}") }
+                    if text[c] {
+                        format!("{s}{pad}")
+                    } else {
+                        format!("{pad}{s}")
+                    }
                 })
                 .collect();
             format!("{}\n", padded.join("  ").trim_end())
