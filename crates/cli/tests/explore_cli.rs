@@ -90,7 +90,9 @@ fn compare_human_and_json() {
     insta::assert_snapshot!(stdout(&args));
     let mut json_args = args.to_vec();
     json_args.push("--json");
-    let json: serde_json::Value = serde_json::from_str(&stdout(&json_args)).unwrap();
+    let text = stdout(&json_args);
+    insta::assert_snapshot!("compare_json", text);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let rows = json["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 6);
     assert_eq!(rows[0]["speedup"].as_f64(), Some(1.0));
@@ -116,8 +118,7 @@ fn scale_human_and_json() {
 
 #[test]
 fn a_size_the_plan_cannot_use_is_reported_not_fatal() {
-    // 2,048 sequences cannot spread over 64 replicas of micro-batch... 128 sequences over dp 64
-    // of 4,096 GPUs at micro-batch 1 leave 2 each: fine; over 8,192 GPUs dp is 256 > 128.
+    // On 8,192 GPUs TP 8 × PP 4 leaves dp = 256 replicas for 128 sequences.
     let out = stdout(&["scale", SEVENTY_B, "--gpus", "8192"]);
     assert!(out.contains("not run: plan.global_batch"), "{out}");
 }

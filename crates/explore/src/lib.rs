@@ -1,7 +1,7 @@
 //! Decisions over simulated steps.
 //!
 //! Everything here runs `astrolabe_sim::simulate` many times on variants of one scenario:
-//! [`search`] over parallel plans (the candidates of a [`space::Space`], refused by the
+//! [`mod@search`] over parallel plans (the candidates of a [`space::Space`], refused by the
 //! plan's own checks or by memory before their step is built, the rest simulated in parallel
 //! with rayon), [`variant`] what-ifs (another GPU, more bandwidth, FP8, …) resolved as if the
 //! scenario file had said them, and [`scale`] curves over cluster sizes. This crate reads no

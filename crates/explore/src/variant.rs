@@ -14,7 +14,7 @@ pub const KEYS: &str = "gpu=<catalog gpu>, cluster=<preset>, gpus=<N|xF>, hbm=<s
                         network.bandwidth=xF, network.scaleup_bandwidth=xF, \
                         network.scaleout_bandwidth=xF, network.scaleout_gbit_per_s=<N>, \
                         network.model=<analytical|congestion-aware>, precision=<bf16|fp8>, \
-                        plan.<key>=<value>, compute.<key>=<value>";
+                        plan.<key>=<value>, compute.<key>=<value>, cost.<key>=<value>";
 
 /// One change, as written (`key=value`).
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +108,9 @@ impl Variant {
                 key => {
                     if let Some(k) = key.strip_prefix("plan.") {
                         tables.plan.insert(k.into(), value(&c.value));
+                    } else if let Some(k) = key.strip_prefix("cost.") {
+                        let table = tables.cost.get_or_insert_with(toml::Table::new);
+                        table.insert(k.into(), value(&c.value));
                     } else if let Some(k) = key.strip_prefix("compute.") {
                         let table = tables.compute.get_or_insert_with(toml::Table::new);
                         table.insert(k.into(), value(&c.value));

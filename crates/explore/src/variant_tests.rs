@@ -56,6 +56,8 @@ fn plan_keys_precision_and_hbm_change_what_they_name() {
     assert_eq!(vary("hbm=141GB").unwrap().cluster.gpu.hbm_bytes, 141_000_000_000);
     let c = vary("compute.gemm_fraction=0.5").unwrap();
     assert_eq!(c.compute.gemm_fraction, 0.5);
+    let p = vary("cost.pricing=on-premise").unwrap();
+    assert_eq!(p.cost.pricing, astrolabe_cost::Pricing::OnPremise);
 }
 
 #[test]

@@ -1,16 +1,15 @@
 //! `astrolabe compare`: what-if variants of a scenario (another GPU, more bandwidth, FP8, a
 //! bigger cluster, other plan keys) against the base: speed-up, MFU, time to train and cost.
 
-use crate::commands::simulate::{create, load};
+use crate::commands::simulate::{load, write_page};
 use crate::commands::table::Table;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use astrolabe_explore::compare::{compare, CompareRow};
 use astrolabe_explore::search::Objective;
 use astrolabe_explore::variant::KEYS;
 use astrolabe_explore::Variant;
 use astrolabe_html::{bar_chart, Bar, BarChart, Page, Section};
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 /// Arguments of `astrolabe compare`.
 #[derive(Debug, clap::Args)]
@@ -41,10 +40,7 @@ pub fn run(args: &Args) -> Result<()> {
     if let Some(path) = &args.html {
         let mut page = Page::new(&format!("What if: {}", base.name));
         page.push(section(&rows)?);
-        let mut out = create(path, "--html")?;
-        out.write_all(page.to_html().as_bytes())
-            .and_then(|()| out.flush())
-            .with_context(|| format!("{path}: `--html`: cannot write the page"))?;
+        write_page(path, &page)?;
     }
     if args.json {
         let json =

@@ -1,15 +1,14 @@
 //! `astrolabe scale`: MFU and throughput of a scenario against cluster size, and the size
 //! where communication stops hiding behind computation.
 
-use crate::commands::simulate::{create, load};
+use crate::commands::simulate::{load, write_page};
 use crate::commands::table::{gb, Table};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use astrolabe_explore::scale::{knee, parse_sizes, scale, Batch, ScalePoint};
 use astrolabe_explore::search::Objective;
 use astrolabe_explore::Space;
 use astrolabe_html::{line_chart, LineChart, LineSeries, Page, Section};
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 /// Percentage points of exposed communication above the smallest size's that mark the knee.
 pub const KNEE_POINTS: f64 = 5.0;
@@ -52,10 +51,7 @@ pub fn run(args: &Args) -> Result<()> {
     if let Some(path) = &args.html {
         let mut page = Page::new(&format!("Scaling: {}", base.name));
         page.push(section(&base.name, &curve)?);
-        let mut out = create(path, "--html")?;
-        out.write_all(page.to_html().as_bytes())
-            .and_then(|()| out.flush())
-            .with_context(|| format!("{path}: `--html`: cannot write the page"))?;
+        write_page(path, &page)?;
     }
     if args.json {
         let knee_gpus = knee(&curve, KNEE_POINTS);

@@ -148,3 +148,12 @@ pub fn check_fits(report: &SimReport) -> Result<()> {
     }
     Ok(())
 }
+
+/// Writes `page` to `path`, the file an `--html` flag names.
+pub fn write_page(path: &str, page: &astrolabe_html::Page) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = create(path, "--html")?;
+    out.write_all(page.to_html().as_bytes())
+        .and_then(|()| out.flush())
+        .with_context(|| format!("{path}: `--html`: cannot write the page"))
+}
