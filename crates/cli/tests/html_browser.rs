@@ -40,10 +40,10 @@ fn dump_dom(browser: &Path, page: &Path, profile: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn chromium_renders_the_four_charts_of_the_report() {
+/// The DOM Chromium renders of `astrolabe report` on the 70B example with `extra` flags.
+fn report_dom(tag: &str, extra: &[&str]) -> String {
     let browser = chromium();
-    let dir = std::env::temp_dir().join(format!("astrolabe-browser-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("astrolabe-browser-{tag}-{}", std::process::id()));
     let profile = dir.join("profile");
     std::fs::create_dir_all(&profile).unwrap();
     let page = dir.join("report.html");
@@ -55,11 +55,18 @@ fn chromium_renders_the_four_charts_of_the_report() {
             page.to_str().unwrap(),
             "../../examples/llama3-70b-64xh100.toml",
         ])
+        .args(extra)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let dom = dump_dom(&browser, &page, &profile);
     let _ = std::fs::remove_dir_all(&dir);
+    dom
+}
+
+#[test]
+fn chromium_renders_the_four_charts_of_the_report() {
+    let dom = report_dom("step", &[]);
     assert!(
         dom.contains("data-charts-rendered=\"4\""),
         "the dumped DOM: {}",
@@ -69,25 +76,8 @@ fn chromium_renders_the_four_charts_of_the_report() {
 
 #[test]
 fn chromium_renders_the_scaling_and_what_if_charts_added_to_the_report() {
-    let browser = chromium();
-    let dir = std::env::temp_dir().join(format!("astrolabe-browser-x-{}", std::process::id()));
-    let profile = dir.join("profile");
-    std::fs::create_dir_all(&profile).unwrap();
-    let page = dir.join("report.html");
-    let out = Command::cargo_bin("astrolabe")
-        .unwrap()
-        .args([
-            "report",
-            "--html",
-            page.to_str().unwrap(),
-            "../../examples/llama3-70b-64xh100.toml",
-        ])
-        .args(["--scale", "64..512", "--vary", "gpu=b200", "--vary", "network.bandwidth=x2"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let dom = dump_dom(&browser, &page, &profile);
-    let _ = std::fs::remove_dir_all(&dir);
+    let extra = ["--scale", "64..512", "--vary", "gpu=b200", "--vary", "network.bandwidth=x2"];
+    let dom = report_dom("added", &extra);
     // The step's four, the scaling curve, and the comparison's speed-up and cost.
     for id in ["scale-mfu", "compare-speedup", "compare-cost"] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");

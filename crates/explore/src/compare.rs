@@ -3,7 +3,7 @@
 
 use crate::search::{search, Objective};
 use crate::space::Space;
-use crate::summary::Summary;
+use crate::summary::{plan_label, Summary};
 use crate::variant::Variant;
 use astrolabe_core::InputError;
 use astrolabe_sim::{simulate, Mode, Scenario};
@@ -86,7 +86,7 @@ fn run(s: &Scenario, search_by: Option<Objective>) -> Result<(String, Summary), 
             );
             InputError::new(&s.name, "plan", expected)
         })?;
-        return Ok((format!("{} dp{}", best.label, best.summary.dp), best.summary));
+        return Ok((best.plan(), best.summary));
     }
     let r = simulate(s, Mode::Representative)?;
     if !r.fits_in_memory {
@@ -97,10 +97,5 @@ fn run(s: &Scenario, search_by: Option<Objective>) -> Result<(String, Summary), 
         );
         return Err(InputError::new(&s.name, "memory", expected));
     }
-    let p = &r.plan;
-    let plan = format!(
-        "tp{} cp{} pp{} dp{} mb{} ×{}",
-        p.tp, p.cp, p.pp, p.dp, p.micro_batch, p.micro_batches
-    );
-    Ok((plan, Summary::of(&r)))
+    Ok((plan_label(&r.plan), Summary::of(&r)))
 }

@@ -4,7 +4,7 @@
 
 use crate::search::{search, Objective};
 use crate::space::Space;
-use crate::summary::Summary;
+use crate::summary::{plan_label, Summary};
 use crate::variant::resize;
 use astrolabe_core::InputError;
 use astrolabe_sim::{resolve_scenario, simulate, Mode, Scenario};
@@ -140,15 +140,11 @@ fn at_size(
                 found.candidates, found.does_not_fit
             )
         })?;
-        return Ok((plan_label(best.candidate.label(), best.summary.dp), best.summary.clone()));
+        return Ok((best.plan(), best.summary.clone()));
     }
     let scenario = resolve_scenario(base.model.clone(), cluster, tables, &name).map_err(say)?;
     let r = simulate(&scenario, Mode::Representative).map_err(say)?;
-    let p = &r.plan;
-    let label = format!(
-        "tp{} cp{} pp{} dp{} mb{} ×{}",
-        p.tp, p.cp, p.pp, p.dp, p.micro_batch, p.micro_batches
-    );
+    let label = plan_label(&r.plan);
     if !r.fits_in_memory {
         return Err(format!(
             "{label}: the fullest GPU needs {:.1} GB, more than its {:.1} GB",
@@ -157,10 +153,6 @@ fn at_size(
         ));
     }
     Ok((label, Summary::of(&r)))
-}
-
-fn plan_label(candidate: String, dp: u64) -> String {
-    format!("{candidate} dp{dp}")
 }
 
 /// The first size whose exposed communication is more than `points` percentage points above

@@ -113,6 +113,13 @@ pub struct Ranked {
     pub summary: Summary,
 }
 
+impl Ranked {
+    /// The plan's label with the data-parallel degree it got: `tp8 … z1 dp32`.
+    pub fn plan(&self) -> String {
+        format!("{} dp{}", self.label, self.summary.dp)
+    }
+}
+
 /// Searches `space` on `base`; `top` plans are kept; `tick` is called once per candidate
 /// (for a progress bar), from any thread.
 pub fn search(
@@ -122,15 +129,7 @@ pub fn search(
     top: usize,
     tick: &(dyn Fn() + Sync),
 ) -> SearchResult {
-    let candidates = space.candidates(&base.model);
-    let all: Vec<Evaluated> = candidates
-        .par_iter()
-        .map(|c| {
-            let outcome = evaluate(base, c);
-            tick();
-            Evaluated { candidate: *c, outcome }
-        })
-        .collect();
+    let all = evaluate_all(base, &space.candidates(&base.model), tick);
     summarize(base, objective, top, all)
 }
 
@@ -153,21 +152,27 @@ pub fn search_sizes(
         let mut sized = base.clone();
         sized.cluster = resize(&base.cluster, gpus, "--gpus")?;
         sized.name = name;
-        let candidates = space.candidates(&base.model);
-        all.extend(
-            candidates
-                .par_iter()
-                .map(|c| {
-                    let outcome = evaluate(&sized, c);
-                    tick();
-                    Evaluated { candidate: *c, outcome }
-                })
-                .collect::<Vec<_>>(),
-        );
+        all.extend(evaluate_all(&sized, &space.candidates(&base.model), tick));
     }
     let mut result = summarize(base, objective, top, all);
     result.gpus = sizes.iter().copied().max().unwrap_or(0);
     Ok(result)
+}
+
+/// Every candidate evaluated in parallel, in enumeration order; `tick` once per candidate.
+fn evaluate_all(
+    base: &Scenario,
+    candidates: &[Candidate],
+    tick: &(dyn Fn() + Sync),
+) -> Vec<Evaluated> {
+    candidates
+        .par_iter()
+        .map(|c| {
+            let outcome = evaluate(base, c);
+            tick();
+            Evaluated { candidate: *c, outcome }
+        })
+        .collect()
 }
 
 /// Resolves, accounts and (if it fits) simulates one candidate.

@@ -44,10 +44,11 @@ impl Candidate {
     /// determine (dp, the layer split, sequence parallelism, the shard group) left to defaults.
     pub fn plan_table(&self, base: &toml::Table) -> toml::Table {
         let mut t = base.clone();
-        for key in ["dp", "first_stage_layers", "last_stage_layers", "shard_group"] {
+        for key in
+            ["dp", "first_stage_layers", "last_stage_layers", "shard_group", "sequence_parallel"]
+        {
             t.remove(key);
         }
-        t.remove("sequence_parallel");
         let int = |v: u64| toml::Value::Integer(v as i64);
         t.insert("tp".into(), int(self.tp));
         t.insert("cp".into(), int(self.cp));

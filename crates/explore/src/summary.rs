@@ -1,7 +1,7 @@
 //! The figures of one simulated plan that searches, scaling curves and comparisons print.
 
 use astrolabe_sim::breakdown::Breakdown;
-use astrolabe_sim::SimReport;
+use astrolabe_sim::{Plan, SimReport};
 use serde::Serialize;
 
 /// One simulated step, reduced to what a ranking or a curve needs.
@@ -66,4 +66,9 @@ impl Summary {
             breakdown: *b,
         }
     }
+}
+
+/// The label of a scenario's own plan: `tp8 cp1 pp4 dp2 mb1 ×64` (× micro-batches per step).
+pub fn plan_label(p: &Plan) -> String {
+    format!("tp{} cp{} pp{} dp{} mb{} ×{}", p.tp, p.cp, p.pp, p.dp, p.micro_batch, p.micro_batches)
 }
