@@ -165,7 +165,7 @@ fn held_params(
     layout: &[u64],
     (stage, held): (u64, &[usize]),
 ) -> StageParams {
-    let (tp_ep, pp) = ((inputs.tp, inputs.ep), inputs.pp);
+    let (tp_ep, pp) = ((inputs.tp, inputs.expert_tp, inputs.ep), inputs.pp);
     if inputs.schedule != Schedule::DualPipe {
         let layers = held.iter().map(|&v| layout[v]).sum();
         let moe = moe_layers_of_stage(model, layout, held);

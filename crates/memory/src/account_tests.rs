@@ -14,6 +14,8 @@ pub(super) fn plan(tp: u64, pp: u64, dp: u64, zero_stage: u8, grad_bytes: u64) -
         dp,
         cp: 1,
         ep: 1,
+        expert_tp: tp,
+        expert_dp: 1,
         virtual_stages: 1,
         micro_batch: 1,
         num_micro_batches: 64,

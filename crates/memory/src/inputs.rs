@@ -53,9 +53,15 @@ pub struct MemoryInputs {
     pub dp: u64,
     /// Context-parallel ranks: each holds the activations of `seq_len / cp` tokens.
     pub cp: u64,
-    /// Expert-parallel ranks (a split of `dp`): each holds `experts / ep` of a MoE layer's
-    /// routed experts. 1 for a dense model.
+    /// Expert-parallel ranks: each holds `experts / ep` of a MoE layer's routed experts. 1 for
+    /// a dense model.
     pub ep: u64,
+    /// Expert tensor parallelism: ranks each routed expert's matrices are split over (`tp`
+    /// unless the plan folds the experts over other ranks).
+    pub expert_tp: u64,
+    /// Ranks holding the same routed experts, over which their ZeRO state is sharded
+    /// (expert data parallelism: `tp·cp·dp / (expert_tp·ep)`; 1 for a dense model).
+    pub expert_dp: u64,
     /// Model chunks per GPU: 1 = no interleaving; 2 or more only with
     /// [`Schedule::Interleaved1F1B`].
     pub virtual_stages: u64,
@@ -107,6 +113,8 @@ impl MemoryInputs {
             ("dp", self.dp, MAX_DEGREE),
             ("cp", self.cp, MAX_DEGREE),
             ("ep", self.ep, MAX_DEGREE),
+            ("expert_tp", self.expert_tp, MAX_DEGREE),
+            ("expert_dp", self.expert_dp, MAX_DEGREE),
             ("virtual_stages", self.virtual_stages, MAX_DEGREE),
             ("num_micro_batches", self.num_micro_batches, MAX_DEGREE),
             ("weight_bytes_per_param", self.weight_bytes_per_param, MAX_BYTES_PER_PARAM),

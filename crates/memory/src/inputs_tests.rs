@@ -11,6 +11,8 @@ fn plan(pp: u64, v: u64, first: Option<u64>, last: Option<u64>) -> MemoryInputs 
         dp: 1,
         cp: 1,
         ep: 1,
+        expert_tp: 1,
+        expert_dp: 1,
         virtual_stages: v,
         micro_batch: 1,
         num_micro_batches: 64,

@@ -342,6 +342,8 @@ fn zero_inputs(shard: u64, zero_stage: u8, weight_bytes: u64, grad_bytes: u64) -
         dp: shard,
         cp: 1,
         ep: 1,
+        expert_tp: 1,
+        expert_dp: 1,
         virtual_stages: 1,
         micro_batch: 1,
         num_micro_batches: 1,

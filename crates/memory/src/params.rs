@@ -17,9 +17,9 @@
 //! No approximation: replicated parameters are not divided.
 //!
 //! **Experts** (Megatron-Core expert parallelism): a MoE layer's routed experts are spread over
-//! `ep` ranks carved out of the data-parallel replicas, `experts / ep` per rank, each split `tp`
-//! ways; the router is replicated. Their ZeRO state is sharded over the `dp / ep` ranks that
-//! hold the same experts.
+//! `ep` ranks, `experts / ep` per rank, each split `expert_tp` ways (`tp` unless the plan folds
+//! the experts, Megatron-Core's parallel folding); the router is replicated. Their ZeRO state is
+//! sharded over the `expert_dp` ranks that hold the same experts.
 //!
 //! **Bytes** (mixed-precision Adam, Rajbhandari et al. 2020 §3.1): weights and gradients at the
 //! given widths; optimizer state `K = 12` bytes per parameter (fp32 master weights, momentum,
@@ -40,7 +40,7 @@ pub const OPTIMIZER_BYTES_PER_PARAM: u64 = 12;
 pub struct StageParams {
     /// Parameters replicated over (or ZeRO-sharded across) the data-parallel ranks.
     pub dense: u64,
-    /// Routed-expert parameters: replicated over (or sharded across) only the `dp / ep`
+    /// Routed-expert parameters: replicated over (or sharded across) only the `expert_dp`
     /// expert-data-parallel ranks that hold the same experts.
     pub expert: u64,
 }
@@ -52,19 +52,19 @@ impl StageParams {
     }
 }
 
-/// Parameters held by one GPU (one tensor-parallel rank, one of `ep` expert-parallel ranks) of
-/// pipeline stage `stage` of `pp`, which holds `stage_layers` transformer layers (over all its
+/// Parameters held by one GPU (one tensor-parallel rank, one of `ep` expert-parallel ranks
+/// splitting its experts `expert_tp` ways) of pipeline stage `stage` of `pp`, which holds `stage_layers` transformer layers (over all its
 /// chunks: the sum of its entries of [`MemoryInputs::layers_per_virtual_stage`]) of which
 /// `moe_layers` have routed experts, plus the embedding on stage 0 and the final norm and output
 /// head on stage `pp − 1`.
 pub fn stage_params_per_gpu(
     model: &TransformerModel,
-    (tp, ep): (u64, u64),
+    (tp, expert_tp, ep): (u64, u64, u64),
     (pp, stage): (u64, u64),
     stage_layers: u64,
     moe_layers: u64,
 ) -> StageParams {
-    let (moe_dense, moe_expert) = moe_layer_params_per_gpu(model, tp, ep);
+    let (moe_dense, moe_expert) = moe_layer_params_per_gpu(model, tp, (expert_tp, ep));
     let dense_layers = stage_layers - moe_layers;
     let mut params = dense_layers * layer_params_per_gpu(model, tp) + moe_layers * moe_dense;
     let word_embedding = model.vocab.div_ceil(tp) * model.hidden;
@@ -90,16 +90,19 @@ pub fn layer_params_per_gpu(model: &TransformerModel, tp: u64) -> u64 {
 }
 
 /// One MoE layer's parameters on one GPU as `(dense part, routed experts)`: attention, shared
-/// experts and norms as in a dense layer, the router replicated on every rank, and `experts / ep`
-/// routed experts each split `tp` ways (expert tensor parallelism equal to `tp`). 0 and 0 for a
-/// dense model.
-pub fn moe_layer_params_per_gpu(model: &TransformerModel, tp: u64, ep: u64) -> (u64, u64) {
+/// experts and norms as in a dense layer (split `tp` ways), the router replicated on every rank,
+/// and `experts / ep` routed experts each split `expert_tp` ways. 0 and 0 for a dense model.
+pub fn moe_layer_params_per_gpu(
+    model: &TransformerModel,
+    tp: u64,
+    (expert_tp, ep): (u64, u64),
+) -> (u64, u64) {
     let Some(moe) = model.moe else { return (0, 0) };
     let router = model.router_params_per_layer();
     let routed = moe.experts * model.expert_params();
     let replicated = replicated_per_layer(model) + router;
     let dense = (model.moe_layer_params() - routed - replicated) / tp + replicated;
-    (dense, moe.experts / ep.max(1) * model.expert_params() / tp)
+    (dense, moe.experts / ep.max(1) * model.expert_params() / expert_tp.max(1))
 }
 
 /// Norms and the biases of the two row-parallel projections: on every TP rank whole.
@@ -126,10 +129,10 @@ pub fn state_bytes(params: u64, inputs: &MemoryInputs) -> StateBytes {
 }
 
 /// The state bytes of a stage's parameters: the dense ones sharded over `dp` ranks, the routed
-/// experts over the `dp / ep` ranks holding the same experts.
+/// experts over the `expert_dp` ranks holding the same experts.
 pub fn stage_state_bytes(params: StageParams, inputs: &MemoryInputs) -> StateBytes {
     let dense = state_bytes(params.dense, inputs);
-    let expert = state_bytes_over(params.expert, inputs, (inputs.dp / inputs.ep.max(1)).max(1));
+    let expert = state_bytes_over(params.expert, inputs, inputs.expert_dp.max(1));
     StateBytes {
         weights: dense.weights + expert.weights,
         gradients: dense.gradients + expert.gradients,
@@ -154,14 +157,17 @@ fn state_bytes_over(params: u64, inputs: &MemoryInputs, ranks: u64) -> StateByte
 
 /// ZeRO-3 / FSDP working set of a stage holding `stage_layers` layers: the whole (gathered)
 /// weights of the layers resident at once, plus one layer's whole gradient before its
-/// reduce-scatter. With resharding after the forward, two layers are resident (the one
+/// reduce-scatter. A layer is counted at the larger of a dense and a MoE layer (dense part and
+/// this rank's experts) when the model has experts: exact for a stage of MoE layers only. With resharding after the forward, two layers are resident (the one
 /// computing and the one prefetched, PyTorch FSDP's default of one unit ahead); without it,
 /// every layer gathered in the forward stays until its backward. 0 below stage 3.
 pub fn gathered_bytes(model: &TransformerModel, inputs: &MemoryInputs, stage_layers: u64) -> u64 {
     if inputs.zero_stage < 3 || stage_layers == 0 {
         return 0;
     }
-    let layer = layer_params_per_gpu(model, inputs.tp);
+    let (moe_dense, moe_expert) =
+        moe_layer_params_per_gpu(model, inputs.tp, (inputs.expert_tp, inputs.ep));
+    let layer = layer_params_per_gpu(model, inputs.tp).max(moe_dense + moe_expert);
     let resident = if inputs.reshard_after_forward { stage_layers.min(2) } else { stage_layers };
     let weights = resident.saturating_mul(layer).saturating_mul(inputs.weight_bytes_per_param);
     weights.saturating_add(layer.saturating_mul(inputs.grad_bytes_per_param))

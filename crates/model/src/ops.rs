@@ -114,9 +114,14 @@ pub fn check_tensor_parallel(
     if model.moe.is_none_or(|m| m.dense_layers > 0) {
         divides.push(("ffn_hidden", model.ffn_hidden));
     }
-    if let Some(m) = model.moe {
-        divides
-            .push(("moe.expert_ffn_hidden (experts are split like the MLP)", m.expert_ffn_hidden));
+    // Routed experts are split `expert_tp` ways, which the plan checks; shared experts like
+    // the MLP.
+    if let Some(m) = model.moe.filter(|m| m.shared_experts > 0) {
+        let width = m.shared_experts * m.expert_ffn_hidden;
+        divides.push((
+            "moe.expert_ffn_hidden × shared_experts (shared experts are split like the MLP)",
+            width,
+        ));
     }
     let seq = sequence_parallel.then_some(("seq_len (sequence parallelism)", model.seq_len));
     for (what, value) in divides.into_iter().chain(seq) {
@@ -166,6 +171,9 @@ pub fn layer_forward_ops_cp(
 pub struct ExpertLoad {
     /// Expert-parallel ranks the routed experts are spread over (each holds `experts / ep`).
     pub ep: u64,
+    /// Expert tensor parallelism: ranks each expert's matrices are split over (its FFN width
+    /// divided `expert_tp` ways); all of them process the same token copies.
+    pub expert_tp: u64,
     /// Token copies this rank's experts process per micro-batch: `tokens × top_k` on average,
     /// more on the busiest rank under routing imbalance, capped by a capacity factor.
     pub routed_tokens: u64,
@@ -174,7 +182,7 @@ pub struct ExpertLoad {
 /// The forward operations of one MoE layer on one rank: attention as in a dense layer, then the
 /// router (`tokens × experts × hidden`), the permutation of the routed token copies, the rank's
 /// `experts / ep` experts as one grouped GEMM (`routed_tokens` copies shared evenly among them;
-/// expert matrices split `tp` ways like the MLP), the un-permutation and weighted sum, and the
+/// expert matrices split `expert_tp` ways), the un-permutation and weighted sum, and the
 /// shared experts as a dense MLP over every token. The dispatch and combine all-to-alls are
 /// communication: the workload layer adds them.
 pub fn moe_layer_forward_ops(
@@ -299,7 +307,7 @@ fn moe_ops(
     let h = model.hidden;
     let local_experts = (moe.experts / load.ep.max(1)).max(1);
     let per_expert = load.routed_tokens.div_ceil(local_experts);
-    let f = moe.expert_ffn_hidden / tp;
+    let f = moe.expert_ffn_hidden / load.expert_tp.max(1);
     let copies = load.routed_tokens * h;
     let mut ops = vec![
         LayerOp::gemm("router", tokens, moe.experts, h, 1),

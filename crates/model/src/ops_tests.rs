@@ -186,7 +186,7 @@ fn toy_moe() -> TransformerModel {
 #[test]
 fn moe_layer_ops_on_one_rank() {
     let m = toy_moe();
-    let load = ExpertLoad { ep: 4, routed_tokens: 16_384 };
+    let load = ExpertLoad { ep: 4, expert_tp: 2, routed_tokens: 16_384 };
     let ops = moe_layer_forward_ops(&m, 1, 2, false, 1, load).unwrap();
     let moe_names: Vec<_> = names(&ops).into_iter().skip_while(|n| *n != "router").collect();
     assert_eq!(
@@ -220,11 +220,33 @@ fn moe_layer_ops_on_one_rank() {
     assert_eq!(expert_flops * 8, 4 * 8192 * 2 * 3 * 2 * 4096 * 1792);
 }
 
+/// The same layer with expert tensor parallelism 1 under tp = 2 (Megatron-Core's parallel
+/// folding): each expert is whole on the rank, and the two former TP ranks split the token
+/// copies instead, 8,192 each (4,096 per expert): up is 2 products of 4,096 × 1,792 × 4,096.
+/// Per rank the expert FLOPs equal those of the split experts: 3 GEMMs · 2 experts ·
+/// 2 · 4,096 · 1,792 · 4,096 = 2 experts · 3 · 2 · 8,192 · 896 · 4,096.
+#[test]
+fn expert_tensor_parallel_changes_the_shape_not_the_flops() {
+    let m = toy_moe();
+    let split = ExpertLoad { ep: 4, expert_tp: 2, routed_tokens: 16_384 };
+    let whole = ExpertLoad { ep: 4, expert_tp: 1, routed_tokens: 8_192 };
+    let split_ops = moe_layer_forward_ops(&m, 1, 2, true, 1, split).unwrap();
+    let whole_ops = moe_layer_forward_ops(&m, 1, 2, true, 1, whole).unwrap();
+    let up = OpKind::Gemm { m: 4096, n: 1792, k: 4096, batch: 2 };
+    assert_eq!(find(&whole_ops, "expert_up"), up);
+    let gemm_flops = |ops: &[LayerOp]| -> u64 {
+        let experts = ops.iter().filter(|op| op.name.starts_with("expert_"));
+        experts.filter(|op| matches!(op.kind, OpKind::Gemm { .. })).map(LayerOp::flops).sum()
+    };
+    assert_eq!(gemm_flops(&whole_ops), 3 * 2 * 2 * 4096 * 1792 * 4096);
+    assert_eq!(gemm_flops(&split_ops), gemm_flops(&whole_ops));
+}
+
 #[test]
 fn moe_plan_errors_name_the_expert_width() {
     let mut m = toy_moe();
     m.moe.as_mut().unwrap().expert_ffn_hidden = 1004;
-    let load = ExpertLoad { ep: 1, routed_tokens: 1 };
+    let load = ExpertLoad { ep: 1, expert_tp: 8, routed_tokens: 1 };
     let err = moe_layer_forward_ops(&m, 1, 8, false, 1, load).unwrap_err();
     assert_eq!(err.field, "tp");
     assert!(err.to_string().contains("moe.expert_ffn_hidden"), "{err}");

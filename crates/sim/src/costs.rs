@@ -147,7 +147,7 @@ pub fn price(
     let tokens = plan.micro_batch * context_shard(model, plan.cp).seq_len;
     let embedding_bytes = tokens * model.hidden * ACTIVATION_BYTES * 2;
     let optimizer_params = if plan.zero_stage >= 1 {
-        let expert_ranks = (plan.shard_group / plan.ep).max(1);
+        let expert_ranks = crate::moe::expert_dp(plan);
         stage_params.dense.div_ceil(plan.shard_group) + stage_params.expert.div_ceil(expert_ranks)
     } else {
         stage_params.total()
@@ -201,13 +201,15 @@ fn moe_costs(
     };
     let layer = LayerTimes::of_moe(model, cluster, plan, compute, load)?;
     let dp = sum(Purpose::DpMoeGradients) + sum(Purpose::DpExpertGradients);
+    let per_micro_batch = plan.zero_stage >= 2;
     Ok(Some(MoeCosts {
         first_layer: moe.dense_layers as usize,
         layer_fwd_ns: ns(layer.forward_s),
         layer_bwd_ns: ns(layer.backward_s),
         ep_fwd_ns: ns(sum(Purpose::EpForward)),
         ep_bwd_ns: ns(sum(Purpose::EpBackward)),
-        dp_layer_ns: ns(dp),
+        dp_layer_ns: ns(if per_micro_batch { 0.0 } else { dp }),
+        dp_micro_ns: ns(if per_micro_batch { dp } else { 0.0 }),
         gather_layer_ns: ns(sum(Purpose::DpMoeParamGather)),
     }))
 }
@@ -405,12 +407,18 @@ fn collectives(
         add(Purpose::MirrorGradients, &pair, CollectiveOp::AllReduce, bytes, 1)?;
     }
     if let Some(load) = crate::moe::expert_load(model, plan) {
-        let ep = place.ranks_over(&[Axis::Ep]);
-        let a2a = crate::moe::all_to_all_bytes(model, &load);
-        add(Purpose::EpForward, &ep, CollectiveOp::AllToAll, a2a, 2)?;
-        add(Purpose::EpBackward, &ep, CollectiveOp::AllToAll, a2a, 2 * bwd_factor)?;
-        let experts = place.ranks_over(&[Axis::Cp, Axis::Dp]);
-        let (dense, expert) = moe_layer_params_per_gpu(model, plan.tp, plan.ep);
+        let groups = crate::moe::expert_groups(&place, plan);
+        let a2a = crate::moe::all_to_all_bytes(model, plan);
+        add(Purpose::EpForward, &groups.ep, CollectiveOp::AllToAll, a2a, 2)?;
+        add(Purpose::EpBackward, &groups.ep, CollectiveOp::AllToAll, a2a, 2 * bwd_factor)?;
+        let gathered = crate::moe::expert_tp_bytes(model, &load);
+        for (op, n) in [(CollectiveOp::AllGather, 1), (CollectiveOp::ReduceScatter, 1)] {
+            add(Purpose::EpForward, &groups.expert_tp, op, gathered, n)?;
+            add(Purpose::EpBackward, &groups.expert_tp, op, gathered, n * bwd_factor)?;
+        }
+        let experts = groups.expert_dp;
+        let split = (plan.expert_tp, plan.ep);
+        let (dense, expert) = moe_layer_params_per_gpu(model, plan.tp, split);
         add(Purpose::DpMoeGradients, &shard, grad_op, grads(dense), 1)?;
         add(Purpose::DpExpertGradients, &experts, grad_op, grads(expert), 1)?;
         if plan.zero_stage >= 1 {
@@ -438,7 +446,7 @@ pub fn placement(plan: &Plan) -> Placement {
     let sizes = [
         (Axis::Tp, plan.tp as usize),
         (Axis::Cp, plan.cp as usize),
-        (Axis::Ep, plan.ep as usize),
+        (Axis::Ep, if crate::moe::folded(plan) { 1 } else { plan.ep as usize }),
         (Axis::Dp, plan.dp as usize),
         (Axis::Pp, plan.pp as usize),
     ];

@@ -50,6 +50,7 @@ pub struct PlanFile {
     framework_reserve: Option<String>,
     comm_buffers: Option<String>,
     ep: Option<u64>,
+    expert_tp: Option<u64>,
     capacity_factor: Option<f64>,
     routing_imbalance: Option<f64>,
     fp8_param_gather: Option<bool>,
@@ -116,9 +117,11 @@ pub struct Plan {
     pub framework_reserve_bytes: u64,
     /// Bytes per GPU of communication buffers.
     pub comm_buffers_bytes: u64,
-    /// Expert-parallel ranks (a split of `dp`) over which each MoE layer's routed experts are
-    /// spread; 1 for a dense model.
+    /// Expert-parallel ranks over which each MoE layer's routed experts are spread; 1 for a
+    /// dense model. A split of `dp` unless the experts are folded (see [`crate::moe`]).
     pub ep: u64,
+    /// Ranks each routed expert's matrices are split over: `tp` unless given.
+    pub expert_tp: u64,
     /// Cap on each expert's tokens as a multiple of its mean load (tokens over it dropped);
     /// `None`: dropless.
     pub capacity_factor: Option<f64>,
@@ -266,12 +269,13 @@ impl PlanFile {
         }
         let keys = MoeKeys {
             ep: self.ep,
+            expert_tp: self.expert_tp,
             capacity_factor: self.capacity_factor,
             routing_imbalance: self.routing_imbalance,
         };
         let hybrid = shard_group != dp * cp;
-        let (ep, capacity_factor, routing_imbalance) =
-            crate::moe::check(keys, model, (dp, zero_stage, hybrid), origin)?;
+        let grid = ((tp, cp, dp), sequence_parallel, hybrid);
+        let experts = crate::moe::check(keys, model, grid, origin)?;
         let fp8_param_gather = self.fp8_param_gather.unwrap_or(false);
         if fp8_param_gather && (precision != Precision::Fp8 || zero_stage == 0) {
             let expected = format!(
@@ -280,7 +284,9 @@ impl PlanFile {
             );
             return Err(err("fp8_param_gather", expected));
         }
-        if ep > 1 && !placement.contains(&Axis::Ep) {
+        let ep = experts.ep;
+        let within_dp = experts.expert_tp == tp && dp % ep == 0;
+        if ep > 1 && within_dp && !placement.contains(&Axis::Ep) {
             let expected = format!("an order naming ep when ep > 1 (ep = {ep}), e.g. tp-ep-dp-pp");
             return Err(err("placement", expected));
         }
@@ -318,8 +324,9 @@ impl PlanFile {
                 self.comm_buffers.as_deref().unwrap_or(DEFAULT_COMM_BUFFERS),
             )?,
             ep,
-            capacity_factor,
-            routing_imbalance,
+            expert_tp: experts.expert_tp,
+            capacity_factor: experts.capacity_factor,
+            routing_imbalance: experts.routing_imbalance,
             fp8_param_gather,
         };
         let named =
@@ -410,6 +417,8 @@ impl Plan {
             dp: self.shard_group,
             cp: self.cp,
             ep: self.ep,
+            expert_tp: self.expert_tp,
+            expert_dp: crate::moe::expert_dp(self),
             virtual_stages: self.virtual_stages,
             first_stage_layers: self.first_stage_layers,
             last_stage_layers: self.last_stage_layers,

@@ -60,7 +60,14 @@ fn header(out: &mut String, r: &SimReport) {
     let vp =
         if p.virtual_stages > 1 { format!(" × VP {}", p.virtual_stages) } else { String::new() };
     let cp = if p.cp > 1 { format!(" × CP {}", p.cp) } else { String::new() };
-    let ep = if p.ep > 1 { format!(" (EP {} within DP)", p.ep) } else { String::new() };
+    let ep = if crate::moe::folded(p) && r.model.moe.is_some() {
+        let edp = crate::moe::expert_dp(p);
+        format!(" (experts folded: EP {} × expert TP {} × expert DP {edp})", p.ep, p.expert_tp)
+    } else if p.ep > 1 {
+        format!(" (EP {} within DP)", p.ep)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
         "Plan     TP {}{cp} × PP {}{vp} × DP {}{ep}; micro-batch {}, global batch {} sequences \

@@ -296,11 +296,13 @@ fn use_counts(
     let m = shape.micro_batches as u64 / if dual { 2 } else { 1 };
     let sends = vstages.iter().map(|&v| u64::from(v != last) + u64::from(v != 0)).sum::<u64>();
     let edge = vstages.iter().filter(|&&v| v == 0 || v == last).count() as u64;
-    let reduces = if shape.reduce_every_micro_batch { dense_layers * m } else { dense_layers };
-    let gathers = if shape.gather_every_pass {
-        dense_layers * m * (1 + u64::from(shape.regather_for_backward))
-    } else {
-        dense_layers
+    let reduces = |layers: u64| if shape.reduce_every_micro_batch { layers * m } else { layers };
+    let gathers = |layers: u64| {
+        if shape.gather_every_pass {
+            layers * m * (1 + u64::from(shape.regather_for_backward))
+        } else {
+            layers
+        }
     };
     vec![
         (Purpose::TpForward, stage_layers * m),
@@ -308,16 +310,16 @@ fn use_counts(
         (Purpose::CpForward, stage_layers * m),
         (Purpose::CpBackward, stage_layers * m),
         (Purpose::PpSend, sends * m),
-        (Purpose::DpGradients, reduces),
+        (Purpose::DpGradients, reduces(dense_layers)),
         (Purpose::DpReplicaGradients, stage_layers),
-        (Purpose::DpParamGather, gathers),
+        (Purpose::DpParamGather, gathers(dense_layers)),
         (Purpose::DpEmbeddingGradients, edge),
         (Purpose::MirrorGradients, if dual { stage_layers } else { 0 }),
         (Purpose::EpForward, moe_layers * m),
         (Purpose::EpBackward, moe_layers * m),
-        (Purpose::DpMoeGradients, moe_layers),
-        (Purpose::DpExpertGradients, moe_layers),
-        (Purpose::DpMoeParamGather, moe_layers),
+        (Purpose::DpMoeGradients, reduces(moe_layers)),
+        (Purpose::DpExpertGradients, reduces(moe_layers)),
+        (Purpose::DpMoeParamGather, gathers(moe_layers)),
     ]
 }
 

@@ -221,18 +221,21 @@ fn mixtral(extra: &str) -> Scenario {
     ))
 }
 
-/// Per layer and micro-batch the rank routes 4,096 tokens × top-2 = 8,192 copies of 4,096 bf16
-/// values: 67,108,864 bytes per all-to-all, two forward (dispatch, combine) and, with full
-/// recomputation, four backward: 32 layers × 2 micro-batches × 6 × 67,108,864 =
-/// 25,769,803,776 bytes. Each rank holds two experts, half of each one's 3 × 4,096 × 14,336
-/// weights on its TP rank: 176,160,768 parameters per layer, 5,637,144,576 in all, whose fp32
-/// gradients (704,643,072 bytes per layer) are all-reduced over the dp / ep = 2 ranks holding
-/// the same experts (counted twice, as a reduce-scatter plus an all-gather).
+/// Per layer and micro-batch each TP rank routes its 2,048 tokens × top-2 = 4,096 copies of
+/// 4,096 bf16 values: 33,554,432 bytes per all-to-all, two forward (dispatch, combine) and, with
+/// full recomputation, four backward; the experts being split over the 2 TP ranks, each rank
+/// gathers both ranks' received copies (8,192, 67,108,864 bytes) and reduce-scatters their
+/// outputs: one of each forward, two backward. 32 layers × 2 micro-batches × (6 × 33,554,432 +
+/// 6 × 67,108,864) = 38,654,705,664 bytes. Each rank holds two experts, half of each one's
+/// 3 × 4,096 × 14,336 weights on its TP rank: 176,160,768 parameters per layer, 5,637,144,576 in
+/// all, whose fp32 gradients (704,643,072 bytes per layer) are all-reduced over the
+/// cp·dp / ep = 2 ranks holding the same experts (counted twice, as a reduce-scatter plus an
+/// all-gather).
 #[test]
 fn expert_parallel_all_to_alls_and_expert_gradients_are_counted_and_attributed() {
     let sc = mixtral("");
     let volume = step_volume(&sc, &[Purpose::EpForward, Purpose::EpBackward]);
-    assert_eq!(volume, 25_769_803_776);
+    assert_eq!(volume, 38_654_705_664);
     let experts = step_volume(&sc, &[Purpose::DpExpertGradients]);
     assert_eq!(experts, 2 * 32 * 704_643_072);
     let r = simulate(&sc, Mode::Representative).unwrap();
@@ -248,6 +251,31 @@ fn expert_parallel_all_to_alls_and_expert_gradients_are_counted_and_attributed()
     assert!(skewed.step_time_s > r.step_time_s);
     let err = simulate(&sc, Mode::PerRank).unwrap_err();
     assert_eq!(err.field, "plan.ep");
+}
+
+/// ZeRO-3 with experts: a Mixtral layer on one GPU at TP 2 holds attention (2 × 4,096² +
+/// 2 × 4,096 × 1,024) / 2 = 20,971,520 parameters, the replicated router (8 × 4,096) and norms
+/// (2 × 4,096), 21,012,480 dense in all, and 176,160,768 of experts: Ψ = 32 layers ×
+/// 197,173,248 × 2 bytes = 12,619,087,872 bytes. All-reduce moves 2Ψ per step; ZeRO-3 gathers
+/// before each forward and backward and reduce-scatters after each backward, in each of the
+/// 2 micro-batches: 6Ψ. The expert state is sharded over the 2 ranks holding the same experts.
+#[test]
+fn zero3_with_experts_gathers_and_scatters_dense_and_expert_parts() {
+    let psi = 32 * 197_173_248 * 2;
+    let moe = [Purpose::DpMoeGradients, Purpose::DpExpertGradients, Purpose::DpMoeParamGather];
+    let bytes2 = "grad_bytes_per_param = 2\n";
+    assert_eq!(step_volume(&mixtral(bytes2), &moe), 2 * psi);
+    let zero3 = mixtral(&format!("{bytes2}zero_stage = 3\n"));
+    assert_eq!(step_volume(&zero3, &moe), 6 * psi);
+    let (full, sharded) = (
+        simulate(&mixtral(bytes2), Mode::Representative).unwrap(),
+        simulate(&zero3, Mode::Representative).unwrap(),
+    );
+    // Expert weights: 5,637,144,576 parameters at 2 bytes, halved over 2 replicas.
+    let weights = |r: &crate::SimReport| r.memory.stages[0].weights_bytes;
+    assert!(weights(&full) - weights(&sharded) >= 5_637_144_576);
+    // More of the gradient traffic is exposed (the optimizer step shrinks more than that here).
+    assert!(sharded.breakdown.exposed_dp_comm_s > full.breakdown.exposed_dp_comm_s);
 }
 
 /// FP8 parameters: ZeRO-3 gathers move 1 byte per parameter instead of 2 (Llama 3 8B, one

@@ -175,8 +175,11 @@ pub struct MoeCosts {
     /// Same for the backward.
     pub ep_bwd_ns: u64,
     /// Gradient reduction of one MoE layer: its dense part over the data-parallel ranks and its
-    /// experts over the expert-data-parallel ranks.
+    /// experts over the expert-data-parallel ranks. Once per step, or 0 under ZeRO-2/3.
     pub dp_layer_ns: u64,
+    /// The same reduction per micro-batch under ZeRO-2/3 (a reduce-scatter after each of the
+    /// layer's backwards); 0 otherwise.
+    pub dp_micro_ns: u64,
     /// Parameter gather of one MoE layer (distributed optimizer).
     pub gather_layer_ns: u64,
 }
@@ -204,6 +207,11 @@ impl StepCosts {
     /// Once-per-step gradient reduction of layer `layer`.
     pub fn dp_ns(&self, layer: usize) -> u64 {
         self.moe_at(layer).map_or(self.dp_layer_ns, |m| m.dp_layer_ns)
+    }
+
+    /// Per-micro-batch gradient reduce-scatter of layer `layer` (ZeRO-2/3).
+    pub fn dp_micro_ns_of(&self, layer: usize) -> u64 {
+        self.moe_at(layer).map_or(self.dp_micro_ns, |m| m.dp_micro_ns)
     }
 
     /// Parameter gather of layer `layer`.

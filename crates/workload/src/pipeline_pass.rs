@@ -110,7 +110,7 @@ impl Builder<'_> {
             } else if !fwd {
                 let done = *prev.last().expect("a layer has a task");
                 st.last_backward_of_layer.insert(layer, done);
-                if self.shape.reduce_every_micro_batch && c.dp_micro_ns > 0 {
+                if self.shape.reduce_every_micro_batch && c.dp_micro_ns_of(layer) > 0 {
                     self.micro_reduce(rank, tag, layer, done);
                 }
                 self.grad_store(rank, tag, layer, done, st);
@@ -250,7 +250,7 @@ impl Builder<'_> {
             dp_shared.then_some(key),
             format!("s{s} B mb{mb} grad reduce L{layer}"),
             rank.dp,
-            self.costs.dp_micro_ns,
+            self.costs.dp_micro_ns_of(layer),
             vec![done],
             Category::DpComm,
         );

@@ -36,6 +36,7 @@ fn moe_layers_take_their_own_costs_and_all_to_alls() {
             ep_fwd_ns: 20,
             ep_bwd_ns: 40,
             dp_layer_ns: 7,
+            dp_micro_ns: 0,
             gather_layer_ns: 0,
         }),
         ..Default::default()
