@@ -90,3 +90,30 @@ fn searches_are_deterministic() {
     let tp8: Vec<_> = first.all.iter().filter(|e| e.candidate.tp == 8).collect();
     assert_eq!(format!("{tp8:?}"), format!("{:?}", again.all.iter().collect::<Vec<_>>()));
 }
+
+/// Mixtral 8x7B on two DGX H100 nodes at TP 2, PP 1, full recomputation, ZeRO-1: EP 1 to 8 with
+/// the experts split like the MLP or folded (expert TP 1). 4 × 2 = 8 candidates, all valid
+/// (dp = 8 takes EP up to 8 within DP; folded, EP · 1 divides the 16 ranks of the stage): each
+/// is simulated or too large. The best plan is folded (no expert-TP all-gather)
+/// and its step time is `simulate`'s on the same plan.
+#[test]
+fn a_mixture_of_experts_search_tries_folded_experts() {
+    let text = "[model]\npreset = \"mixtral-8x7b\"\n[cluster]\npreset = \"dgx-h100-basepod\"\n\
+                nodes = 2\n[plan]\ntp = 2\nglobal_batch = 16\nrecompute = \"full\"\n";
+    let s = parse_scenario(text, "mixtral.toml", &no_cluster_files).unwrap();
+    let mut space = Space::for_scenario(&s);
+    (space.tp, space.cp, space.pp, space.virtual_stages) = (vec![2], vec![1], vec![1], vec![1]);
+    (space.micro_batch, space.recompute) = (vec![1], vec![astrolabe_model::Recompute::Full]);
+    space.zero_stage = vec![1];
+    assert_eq!(space.ep, [1, 2, 4, 8]);
+    let found = search(&s, &space, Objective::Time, 3, &|| {});
+    assert_eq!(found.candidates, 8);
+    assert_eq!(found.simulated + found.does_not_fit, 8, "{:?}", found.invalid_by_field);
+    let best = &found.best[0];
+    assert_eq!(best.candidate.expert_tp, 1, "{}", best.candidate.label());
+    let mut tables = s.tables.clone();
+    tables.plan = best.candidate.plan_table(&s.tables.plan);
+    let again = astrolabe_sim::resolve_scenario(s.model.clone(), s.cluster.clone(), tables, "x");
+    let r = astrolabe_sim::simulate(&again.unwrap(), astrolabe_sim::Mode::Representative);
+    assert_eq!(r.unwrap().step_time_s, best.summary.step_time_s);
+}

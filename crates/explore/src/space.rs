@@ -33,6 +33,8 @@ pub struct Candidate {
     pub zero_stage: u8,
     /// Expert-parallel degree.
     pub ep: u64,
+    /// Expert tensor parallelism (`plan.expert_tp`; set only when it differs from `tp`).
+    pub expert_tp: u64,
     /// Pipeline schedule (`plan.schedule`).
     pub schedule: &'static str,
     /// Layers on the first and last virtual stage when the layers do not split evenly.
@@ -57,6 +59,10 @@ impl Candidate {
         t.insert("micro_batch".into(), int(self.micro_batch));
         t.insert("zero_stage".into(), int(u64::from(self.zero_stage)));
         t.insert("ep".into(), int(self.ep));
+        t.remove("expert_tp");
+        if self.expert_tp != self.tp {
+            t.insert("expert_tp".into(), int(self.expert_tp));
+        }
         t.insert("schedule".into(), toml::Value::String(self.schedule.into()));
         let recompute = match self.recompute {
             Recompute::None => "none",
@@ -84,6 +90,9 @@ impl Candidate {
         );
         if self.ep > 1 {
             s.push_str(&format!(" ep{}", self.ep));
+        }
+        if self.expert_tp != self.tp {
+            s.push_str(&format!(" etp{}", self.expert_tp));
         }
         match self.schedule {
             "zero_bubble" => s.push_str(" zb"),
@@ -113,11 +122,14 @@ pub struct Space {
     pub zero_stage: Vec<u8>,
     /// Expert-parallel degrees.
     pub ep: Vec<u64>,
+    /// Expert tensor-parallel degrees; `None` follows `tp` (experts within data parallelism).
+    pub expert_tp: Vec<Option<u64>>,
 }
 
 impl Space {
     /// The default ranges for `scenario`: powers of two for TP (up to the scale-up domain),
-    /// CP (down to [`MIN_CP_TOKENS`] per rank), EP (dividing the experts), micro-batch 1–8;
+    /// CP (down to [`MIN_CP_TOKENS`] per rank), EP (dividing the experts), expert TP equal to
+    /// TP or 1 (folded experts) for a mixture-of-experts model, micro-batch 1–8;
     /// PP over powers of two and the divisors of the layer count; 1, 2 or 4 chunks; every ZeRO
     /// stage; no and full recomputation, and selective too without flash attention (with it,
     /// selective keeps and recomputes what no recomputation does: `Plan::activation_policy`).
@@ -133,9 +145,9 @@ impl Space {
         pp.extend((1..=MAX_PP.min(model.layers)).filter(|d| model.layers % d == 0));
         pp.sort_unstable();
         pp.dedup();
-        let ep = match &model.moe {
-            Some(moe) => powers_of_two(moe.experts),
-            None => vec![1],
+        let (ep, expert_tp) = match &model.moe {
+            Some(moe) => (powers_of_two(moe.experts), vec![None, Some(1)]),
+            None => (vec![1], vec![None]),
         };
         Space {
             tp,
@@ -150,6 +162,7 @@ impl Space {
             },
             zero_stage: vec![0, 1, 2, 3],
             ep,
+            expert_tp,
         }
     }
 
@@ -167,32 +180,52 @@ impl Space {
                             continue;
                         };
                         for schedule in schedules(pp, v) {
-                            for &micro_batch in &self.micro_batch {
-                                for &recompute in &self.recompute {
-                                    for &zero_stage in &self.zero_stage {
-                                        for &ep in &self.ep {
-                                            out.push(Candidate {
-                                                tp,
-                                                cp,
-                                                pp,
-                                                virtual_stages: v,
-                                                micro_batch,
-                                                recompute,
-                                                zero_stage,
-                                                ep,
-                                                schedule,
-                                                end_layers,
-                                            });
-                                        }
-                                    }
-                                }
-                            }
+                            let outer = Candidate {
+                                tp,
+                                cp,
+                                pp,
+                                virtual_stages: v,
+                                micro_batch: 1,
+                                recompute: Recompute::None,
+                                zero_stage: 0,
+                                ep: 1,
+                                expert_tp: tp,
+                                schedule,
+                                end_layers,
+                            };
+                            self.push_inner(outer, &mut out);
                         }
                     }
                 }
             }
         }
         out
+    }
+
+    /// `outer` with every micro-batch, recomputation, ZeRO stage, EP and expert-TP choice.
+    fn push_inner(&self, outer: Candidate, out: &mut Vec<Candidate>) {
+        let mut expert_tp: Vec<u64> =
+            self.expert_tp.iter().map(|e| e.unwrap_or(outer.tp)).collect();
+        expert_tp.sort_unstable();
+        expert_tp.dedup();
+        for &micro_batch in &self.micro_batch {
+            for &recompute in &self.recompute {
+                for &zero_stage in &self.zero_stage {
+                    for &ep in &self.ep {
+                        for &expert_tp in &expert_tp {
+                            out.push(Candidate {
+                                micro_batch,
+                                recompute,
+                                zero_stage,
+                                ep,
+                                expert_tp,
+                                ..outer
+                            });
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -265,5 +298,6 @@ mod tests {
         assert_eq!(space.cp, vec![1, 2, 4, 8]);
         assert_eq!(space.pp, vec![1, 2, 3, 4, 6, 7, 8, 9, 14, 16, 18, 21, 32, 42, 63, 64]);
         assert_eq!(space.ep, vec![1]);
+        assert_eq!(space.expert_tp, vec![None]);
     }
 }

@@ -50,6 +50,10 @@ pub struct Args {
     /// Expert-parallel degrees to try (default: powers of two dividing the experts).
     #[arg(long, value_name = "LIST")]
     pub ep: Option<String>,
+    /// Expert tensor-parallel degrees to try (default for a mixture of experts: the plan's tp
+    /// and 1, folded experts).
+    #[arg(long, value_name = "LIST")]
+    pub expert_tp: Option<String>,
 }
 
 /// The default space of `base` with the ranges the flags give.
@@ -67,6 +71,9 @@ fn space(args: &Args, base: &astrolabe_sim::Scenario) -> Result<Space> {
         if let Some(text) = text {
             *values = list(text, flag)?;
         }
+    }
+    if let Some(text) = &args.expert_tp {
+        space.expert_tp = list(text, "--expert-tp")?.into_iter().map(Some).collect();
     }
     if let Some(text) = &args.zero_stage {
         let stages = list(text, "--zero-stage")?;
