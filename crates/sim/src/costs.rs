@@ -209,6 +209,8 @@ fn moe_costs(
         ep_bwd_ns: ns(sum(Purpose::EpBackward)),
         dp_layer_ns: ns(dp),
         gather_layer_ns: ns(sum(Purpose::DpMoeParamGather)),
+        // The dense shares, for per-rank mode: `crate::rank_layout::split_moe`.
+        ..MoeCosts::default()
     }))
 }
 
