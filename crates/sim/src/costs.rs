@@ -78,6 +78,12 @@ pub enum Purpose {
     EpForward,
     /// Same for the backward (gradients; with full recomputation the forward's again).
     EpBackward,
+    /// Expert tensor parallelism: the all-gather of the dispatched copies and the
+    /// reduce-scatter of the expert outputs over the `expert_tp` group in one MoE layer's
+    /// forward (on the EP line, serial with the all-to-alls).
+    ExpertTpForward,
+    /// Same for the backward.
+    ExpertTpBackward,
     /// The gradient reduction of a MoE layer's dense part (attention, router, shared experts).
     DpMoeGradients,
     /// The gradient reduction of a MoE layer's routed experts over the expert-data-parallel
@@ -206,11 +212,13 @@ fn moe_costs(
         first_layer: moe.dense_layers as usize,
         layer_fwd_ns: ns(layer.forward_s),
         layer_bwd_ns: ns(layer.backward_s),
-        ep_fwd_ns: ns(sum(Purpose::EpForward)),
-        ep_bwd_ns: ns(sum(Purpose::EpBackward)),
+        ep_fwd_ns: ns(sum(Purpose::EpForward) + sum(Purpose::ExpertTpForward)),
+        ep_bwd_ns: ns(sum(Purpose::EpBackward) + sum(Purpose::ExpertTpBackward)),
         dp_layer_ns: ns(if per_micro_batch { 0.0 } else { dp }),
         dp_micro_ns: ns(if per_micro_batch { dp } else { 0.0 }),
         gather_layer_ns: ns(sum(Purpose::DpMoeParamGather)),
+        // The dense shares, for per-rank mode: `crate::rank_layout::split_moe`.
+        ..MoeCosts::default()
     }))
 }
 
@@ -413,8 +421,8 @@ fn collectives(
         add(Purpose::EpBackward, &groups.ep, CollectiveOp::AllToAll, a2a, 2 * bwd_factor)?;
         let gathered = crate::moe::expert_tp_bytes(model, &load);
         for (op, n) in [(CollectiveOp::AllGather, 1), (CollectiveOp::ReduceScatter, 1)] {
-            add(Purpose::EpForward, &groups.expert_tp, op, gathered, n)?;
-            add(Purpose::EpBackward, &groups.expert_tp, op, gathered, n * bwd_factor)?;
+            add(Purpose::ExpertTpForward, &groups.expert_tp, op, gathered, n)?;
+            add(Purpose::ExpertTpBackward, &groups.expert_tp, op, gathered, n * bwd_factor)?;
         }
         let experts = groups.expert_dp;
         let split = (plan.expert_tp, plan.ep);

@@ -10,13 +10,15 @@
 //! - Nodes ([`ExportNode`]): a compute or optimizer task is one compute node with its duration;
 //!   a communication task becomes the collectives it was priced from (two all-reduces, or two
 //!   all-gathers and two reduce-scatters, per TP task) in a chain, with their operation, size and
-//!   axis; a pipeline send is a send on one rank and a receive on the other. With TP overlap,
-//!   the serial and the overlapped task each carry their share of the bytes.
+//!   communicator ([`Comm`]); a pipeline send is a send on one rank and a receive on the other.
+//!   With TP overlap, the serial and the overlapped task each carry their share of the bytes.
+//!   Context and expert parallelism, and a MoE layer's gradients: [`groups`].
 //! - Order: each rank's nodes follow the start times of Astrolabe's own timeline (ties by task),
 //!   a dependency order that every member of a communicator shares.
 
 use crate::costs::{ns, CollectiveUse, Purpose};
 use crate::placement::{Axis, Placement};
+use crate::rank_layout::{check_experts, check_priced, split_moe, Comm, Ranks};
 use crate::run::{check_graph_size, step_inputs, StepInputs};
 use crate::scenario::Scenario;
 use astrolabe_collective::CollectiveOp;
@@ -54,14 +56,14 @@ pub enum Work {
         /// Duration, in ns.
         duration_ns: u64,
     },
-    /// A collective over the rank's communicator along `axis` (`members` ranks).
+    /// A collective over the rank's communicator `comm` (`members` ranks).
     Collective {
         /// The operation.
         op: CollectiveOp,
         /// Buffer per rank, nccl-tests' convention (all-gather: the output).
         size_bytes: u64,
-        /// The parallel axis.
-        axis: Axis,
+        /// The communicator.
+        comm: Comm,
         /// Ranks in the communicator.
         members: usize,
     },
@@ -129,7 +131,9 @@ pub struct Export {
     pub collectives: Vec<CollectiveUse>,
     costs: StepCosts,
     step: StepGraph,
-    placement: Placement,
+    layout: Ranks,
+    /// The dimensions each communicator spans.
+    involved: BTreeMap<Comm, Vec<bool>>,
     /// Each rank's tasks in file order.
     order: Vec<Vec<TaskId>>,
     rank_of_stream: Vec<usize>,
@@ -140,13 +144,8 @@ pub struct Export {
 /// Builds the per-rank step of `scenario`; refuses one above [`MAX_EXPORT_NODES`] nodes.
 pub fn export(scenario: &Scenario) -> Result<Export, InputError> {
     let (plan, cluster, origin) = (&scenario.plan, &scenario.cluster, scenario.name.as_str());
-    let StepInputs { priced, shape, .. } = step_inputs(scenario)?;
-    let (tp, dp) = (plan.tp as usize, plan.dp as usize);
-    if plan.tp * plan.dp * plan.pp != plan.gpus() || plan.ep > 1 {
-        let expected = "a plan of tensor, data and pipeline parallelism only (other axes are not \
-                        exported yet)";
-        return Err(InputError::new(origin, "plan", expected));
-    }
+    let StepInputs { mut priced, shape, .. } = step_inputs(scenario)?;
+    groups::check_plan(plan, origin)?;
     if scenario.offload.is_some() {
         let expected = "a scenario without [offload] (memory-tier transfers are not exported yet)";
         return Err(InputError::new(origin, "offload", expected));
@@ -157,23 +156,23 @@ pub fn export(scenario: &Scenario) -> Result<Export, InputError> {
                         exported yet)";
         return Err(InputError::new(origin, "plan.schedule", expected));
     }
-    let mode = RankMode::PerRank { tp, dp };
+    check_experts(plan, &scenario.model, origin)?;
+    let ranks = Ranks::of(plan);
+    check_priced(&ranks, &priced.collectives, origin)?;
+    split_moe(&ranks, &priced.collectives, &mut priced.costs);
+    let mode = RankMode::PerRank(&ranks.layout);
     check_graph_size(&shape, mode, origin)?;
-    check_nodes(&shape, &priced.collectives, (tp * dp) as u64, origin)?;
-    let placement = Placement::new(&plan.placement, tp, dp, plan.pp as usize);
-    let dims = split_network(&cluster.topology, &plan.placement, &placement, origin)?;
+    let per_stage = ranks.layout.ranks().len() as u64;
+    check_nodes(&shape, &priced.collectives, per_stage, origin)?;
+    let dims = split_network(&cluster.topology, &plan.placement, &ranks.placement, origin)?;
+    let involved = groups::involved(&dims, &ranks, origin)?;
     let step = build_step(&shape, &priced.costs, mode);
     let timeline = run(&step.graph).map_err(|e| {
         InputError::new(origin, "plan", format!("a step graph that runs to completion ({e})"))
     })?;
-    let rank_of_stream = step
-        .graph
-        .streams
-        .iter()
-        .map(|name| stream_rank(name, &placement, origin))
-        .collect::<Result<Vec<_>, _>>()?;
-    let ranks = plan.gpus() as usize;
-    let mut order: Vec<Vec<TaskId>> = vec![Vec::new(); ranks];
+    let rank_of_stream: Vec<usize> =
+        step.stream_ranks.iter().map(|&(s, i)| ranks.rank(s, i)).collect();
+    let mut order: Vec<Vec<TaskId>> = vec![Vec::new(); plan.gpus() as usize];
     let mut receiver = BTreeMap::new();
     for (id, task) in step.graph.tasks.iter().enumerate() {
         let rank = rank_of_stream[task.stream];
@@ -188,7 +187,7 @@ pub fn export(scenario: &Scenario) -> Result<Export, InputError> {
     order.iter_mut().for_each(|tasks| tasks.sort_unstable_by_key(|&t| start(t)));
     let graph_ns = timeline.makespan.0;
     Ok(Export {
-        ranks,
+        ranks: plan.gpus() as usize,
         dims,
         graph_ns,
         step_ns: graph_ns + ns(scenario.compute.step_overhead_s),
@@ -197,7 +196,8 @@ pub fn export(scenario: &Scenario) -> Result<Export, InputError> {
         collectives: priced.collectives,
         costs: priced.costs,
         step,
-        placement,
+        layout: ranks,
+        involved,
         order,
         rank_of_stream,
         receiver,
@@ -220,7 +220,7 @@ fn check_nodes(
     let layers: u64 = shape.layers_per_vstage.iter().map(|&l| l as u64).sum();
     let nodes = (shape.micro_batches as u64)
         .saturating_mul(layers)
-        .saturating_mul(2 + tp_nodes)
+        .saturating_mul(2 + tp_nodes + groups::layer_nodes(uses))
         .saturating_mul(ranks_per_stage);
     if nodes > MAX_EXPORT_NODES {
         let expected = format!(
@@ -288,20 +288,6 @@ fn axis_name(axis: Axis) -> String {
     format!("{axis:?}").to_lowercase()
 }
 
-/// The rank of a step-graph stream named `stage{s}/dp{d}/tp{t}/<kind>`.
-fn stream_rank(name: &str, placement: &Placement, origin: &str) -> Result<usize, InputError> {
-    let mut parts = name.split('/');
-    let mut index = |prefix: &str| {
-        parts.next().and_then(|p| p.strip_prefix(prefix)).and_then(|n| n.parse::<usize>().ok())
-    };
-    match (index("stage"), index("dp"), index("tp")) {
-        (Some(s), Some(d), Some(t)) => Ok(s * placement.stride(Axis::Pp)
-            + d * placement.stride(Axis::Dp)
-            + t * placement.stride(Axis::Tp)),
-        _ => Err(InputError::new(origin, "step graph", format!("a rank stream, found `{name}`"))),
-    }
-}
-
 impl Export {
     /// Every node of `rank`, in file order.
     pub fn rank_nodes(&self, rank: usize) -> Result<Vec<ExportNode>, InputError> {
@@ -342,9 +328,9 @@ impl Export {
         self.order.get(rank).map_or(0, Vec::len)
     }
 
-    /// The dimensions a collective along `axis` spans, one flag per exported dimension.
-    pub fn involved_dims(&self, axis: Axis) -> Vec<bool> {
-        self.dims.iter().map(|d| d.axis == axis).collect()
+    /// The dimensions a collective of `comm` spans, one flag per exported dimension.
+    pub fn involved_dims(&self, comm: Comm) -> Vec<bool> {
+        self.involved.get(&comm).cloned().unwrap_or_else(|| vec![false; self.dims.len()])
     }
 
     fn send_bytes(&self) -> u64 {
@@ -362,7 +348,7 @@ impl Export {
             let expected = format!("a task export knows, found `{}`", task.label);
             InputError::new("step graph", "task", expected)
         };
-        let (purpose, share) = match task.category {
+        let works = match task.category {
             Category::Compute | Category::Optimizer => {
                 return Ok(vec![Work::Compute { duration_ns: task.duration_ns }])
             }
@@ -371,30 +357,35 @@ impl Export {
                 let size_bytes = self.send_bytes();
                 return Ok(vec![Work::Send { dst, tag: t as u64, size_bytes }]);
             }
-            Category::TpComm => self.tp_purpose(&task.label).ok_or_else(fail)?,
-            Category::DpComm if task.label.contains("embedding/head") => {
-                (Purpose::DpEmbeddingGradients, 1.0)
+            Category::TpComm => {
+                let (purpose, share) = self.tp_purpose(&task.label).ok_or_else(fail)?;
+                self.collectives(self.uses(purpose), share, Comm::Tp)
             }
-            Category::DpComm if task.label.contains("grad reduce") => (Purpose::DpGradients, 1.0),
-            Category::DpComm if task.label.contains("gather") => (Purpose::DpParamGather, 1.0),
-            Category::DpComm => return Err(fail()),
+            Category::DpComm => self.comm_works(t).ok_or_else(fail)?,
         };
-        let axis = if task.category == Category::TpComm { Axis::Tp } else { Axis::Dp };
-        let members = self.placement.size(axis);
-        let works: Vec<Work> = self
-            .uses(purpose)
-            .flat_map(|u| (0..u.repeats).map(move |_| u))
-            .map(|u| Work::Collective {
-                op: u.result.op,
-                size_bytes: ((u.result.size_bytes as f64 * share).round() as u64).max(1),
-                axis,
-                members,
-            })
-            .collect();
         if works.is_empty() {
             return Err(fail());
         }
         Ok(works)
+    }
+
+    /// `uses` as collective nodes over `comm`, each repeated as priced and carrying `share` of
+    /// its bytes.
+    fn collectives<'a>(
+        &self,
+        uses: impl Iterator<Item = &'a CollectiveUse>,
+        share: f64,
+        comm: Comm,
+    ) -> Vec<Work> {
+        let members = self.layout.members(0, comm).len();
+        uses.flat_map(|u| (0..u.repeats).map(move |_| u))
+            .map(|u| Work::Collective {
+                op: u.result.op,
+                size_bytes: ((u.result.size_bytes as f64 * share).round() as u64).max(1),
+                comm,
+                members,
+            })
+            .collect()
     }
 
     /// Purpose and share of the bytes of a TP task (`… tp` runs after the layer, `… tp beside`
@@ -413,6 +404,9 @@ impl Export {
         Some((purpose, share))
     }
 }
+
+#[path = "export_groups.rs"]
+pub mod groups;
 
 #[cfg(test)]
 mod tests {
@@ -446,7 +440,7 @@ mod tests {
         let e = tiny();
         let sizes: Vec<(usize, Axis)> = e.dims.iter().map(|d| (d.npus, d.axis)).collect();
         assert_eq!(sizes, vec![(2, Axis::Tp), (2, Axis::Dp), (2, Axis::Pp)]);
-        assert_eq!(e.involved_dims(Axis::Dp), vec![false, true, false]);
+        assert_eq!(e.involved_dims(Comm::Data), vec![false, true, false]);
     }
 
     #[test]
@@ -487,7 +481,7 @@ mod tests {
         let w = Work::Collective {
             op: CollectiveOp::AllGather,
             size_bytes: 800,
-            axis: Axis::Dp,
+            comm: Comm::Data,
             members: 4,
         };
         assert_eq!(w.astra_comm_size_bytes(), Some(200));

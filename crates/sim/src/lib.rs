@@ -19,6 +19,7 @@ pub mod network_choice;
 pub mod offload_step;
 pub mod placement;
 pub mod plan;
+pub mod rank_layout;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -68,6 +68,10 @@ fn folded_experts_regroup_the_stage() {
     let per_gpu = astrolabe_memory::params::moe_layer_params_per_gpu(&sc.model, 2, split).1;
     assert_eq!(per_gpu, 176_160_768);
     assert!(scenario("ep = 8\nexpert_tp = 2\n").is_ok());
+    // Per-rank mode and the export place only experts within data parallelism.
+    let err = crate::simulate(&sc, crate::Mode::PerRank).unwrap_err();
+    assert_eq!(err.field, "plan.expert_tp");
+    assert_eq!(crate::export::export(&sc).unwrap_err().field, "plan.expert_tp");
     let e = error("ep = 16\nexpert_tp = 1\n");
     assert!(e.contains("plan.ep") && e.contains("experts (8)"), "{e}");
     let e = error("ep = 2\nexpert_tp = 3\n");

@@ -144,7 +144,23 @@ impl Placement {
 
     /// Ranks of the group of rank 0 over `axes`.
     pub fn ranks_over(&self, axes: &[Axis]) -> Vec<usize> {
-        let mut ranks = vec![0];
+        self.ranks_of(0, axes)
+    }
+
+    /// Position of `rank` along `axis` (0 for an axis of size 1).
+    pub fn coordinate(&self, rank: usize, axis: Axis) -> usize {
+        (rank / self.stride(axis)) % self.size(axis)
+    }
+
+    /// The first member of `rank`'s group over `axes`: `rank` at position 0 along each of them.
+    pub fn leader(&self, rank: usize, axes: &[Axis]) -> usize {
+        axes.iter().fold(rank, |r, &a| r - self.coordinate(rank, a) * self.stride(a))
+    }
+
+    /// Ranks of `rank`'s group over `axes` (those that differ from it only along them), first
+    /// axis innermost, from the group's leader on.
+    pub fn ranks_of(&self, rank: usize, axes: &[Axis]) -> Vec<usize> {
+        let mut ranks = vec![self.leader(rank, axes)];
         for &axis in axes {
             let (stride, size) = (self.stride(axis), self.size(axis));
             ranks = (0..size).flat_map(|i| ranks.iter().map(move |r| r + i * stride)).collect();
@@ -233,6 +249,21 @@ mod tests {
         assert_eq!(p.ranks_over(&[Axis::Cp, Axis::Dp]), vec![0, 4, 8, 12, 16, 20]);
         let g = p.group_over(&basepod(), &[Axis::Cp, Axis::Dp], "t").unwrap();
         assert_eq!(g.extents(), &[2, 3]);
+    }
+
+    #[test]
+    fn any_rank_finds_its_group_through_its_leader() {
+        // TP 2, CP 2, DP 2, PP 2 in Megatron order: strides 1, 2, 4, 8. Rank 13 = tp 1, cp 0,
+        // dp 1, pp 1; its data-parallel group over cp × dp is 9, 11, 13, 15, led by 9.
+        let order = Axis::parse_order("tp-cp-ep-dp-pp").unwrap();
+        let sizes = [(Axis::Tp, 2), (Axis::Cp, 2), (Axis::Dp, 2), (Axis::Pp, 2)];
+        let p = Placement::with_sizes(&order, &sizes);
+        let coords = [Axis::Tp, Axis::Cp, Axis::Dp, Axis::Pp].map(|a| p.coordinate(13, a));
+        assert_eq!(coords, [1, 0, 1, 1]);
+        assert_eq!(p.leader(13, &[Axis::Cp, Axis::Dp]), 9);
+        assert_eq!(p.ranks_of(13, &[Axis::Cp, Axis::Dp]), vec![9, 11, 13, 15]);
+        assert_eq!(p.ranks_of(13, &[Axis::Cp]), vec![13, 15]);
+        assert_eq!(p.ranks_of(13, &[Axis::Ep]), vec![13]);
     }
 
     #[test]

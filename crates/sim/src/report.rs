@@ -153,7 +153,10 @@ impl DimTraffic {
             Purpose::TpForward | Purpose::TpBackward => &mut self.tp_bytes,
             Purpose::PpSend => &mut self.pp_bytes,
             Purpose::CpForward | Purpose::CpBackward => &mut self.cp_bytes,
-            Purpose::EpForward | Purpose::EpBackward => &mut self.ep_bytes,
+            Purpose::EpForward
+            | Purpose::EpBackward
+            | Purpose::ExpertTpForward
+            | Purpose::ExpertTpBackward => &mut self.ep_bytes,
             _ => &mut self.dp_bytes,
         };
         *slot += bytes;

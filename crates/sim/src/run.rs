@@ -5,11 +5,12 @@ use crate::costs::{ns, price, CollectiveUse, Priced, Purpose};
 use crate::flow_pricing::FlowPricer;
 use crate::network_choice::{fabric_for, NetworkModel};
 use crate::offload_step::{apply_memory, times, Offload, OffloadReport, StageShape};
+use crate::rank_layout::{check_experts, check_priced, split_moe, Ranks};
 use crate::report::{CollectiveSummary, DimTraffic, NetworkReport, SimReport};
 use crate::scenario::Scenario;
 use crate::trace::StepTrace;
 use astrolabe_core::InputError;
-use astrolabe_engine::{run, Graph};
+use astrolabe_engine::run;
 use astrolabe_memory::params::layer_params_per_gpu;
 use astrolabe_memory::params::StageParams;
 use astrolabe_memory::{account, moe_layers_of_stage, Schedule as MemSchedule};
@@ -41,26 +42,24 @@ pub fn simulate_traced(
     let (model, cluster, plan) = (&scenario.model, &scenario.cluster, &scenario.plan);
     let origin = scenario.name.as_str();
     let compute = &scenario.compute;
-    let StepInputs { memory, priced, layers, shape, network, offload } = step_inputs(scenario)?;
-    let rank_mode = match mode {
-        Mode::Representative => RankMode::Representative,
-        Mode::PerRank if plan.cp > 1 => {
-            let expected = "representative mode with context parallelism (cp > 1): per-rank \
-                            mode does not place context-parallel ranks yet";
-            return Err(InputError::new(origin, "plan.cp", expected));
-        }
-        Mode::PerRank if plan.ep > 1 => {
-            let expected = "representative mode with expert parallelism (ep > 1): per-rank \
-                            mode does not place expert-parallel ranks yet";
-            return Err(InputError::new(origin, "plan.ep", expected));
-        }
+    let StepInputs { memory, mut priced, layers, shape, network, offload } = step_inputs(scenario)?;
+    let ranks = match mode {
+        Mode::Representative => None,
         Mode::PerRank if scenario.offload.is_some() => {
             let expected = "representative mode with offload: per-rank mode does not place \
                             memory-tier transfers yet";
             return Err(InputError::new(origin, "offload", expected));
         }
-        Mode::PerRank => RankMode::PerRank { tp: plan.tp as usize, dp: plan.dp as usize },
+        Mode::PerRank => {
+            check_experts(plan, &scenario.model, origin)?;
+            let ranks = Ranks::of(plan);
+            check_priced(&ranks, &priced.collectives, origin)?;
+            split_moe(&ranks, &priced.collectives, &mut priced.costs);
+            Some(ranks)
+        }
     };
+    let rank_mode =
+        ranks.as_ref().map_or(RankMode::Representative, |r| RankMode::PerRank(&r.layout));
     check_graph_size(&shape, rank_mode, origin)?;
     let step = build_step(&shape, &priced.costs, rank_mode);
     let timeline = run(&step.graph).map_err(|e| {
@@ -69,7 +68,9 @@ pub fn simulate_traced(
     let graph_ns = timeline.makespan.0;
     let overhead_ns = ns(compute.step_overhead_s);
     let step_ns = graph_ns + overhead_ns;
-    let owner = stage_of_streams(&step.graph, shape.stages);
+    // Each stage's first simulated GPU owns its streams in the breakdown.
+    let owner: Vec<Option<usize>> =
+        step.stream_ranks.iter().map(|&(s, i)| (i == 0).then_some(s)).collect();
     let stages: Vec<BreakdownNs> =
         breakdowns(&step.graph, &timeline, &owner, shape.stages, graph_ns)
             .into_iter()
@@ -209,6 +210,7 @@ pub(crate) fn step_inputs(scenario: &Scenario) -> Result<StepInputs, InputError>
         gather_every_pass: plan.zero_stage >= 3,
         regather_for_backward: plan.zero_stage >= 3 && plan.reshard_after_forward,
         reduce_every_micro_batch: plan.zero_stage >= 2,
+        context_exchanges: plan.cp > 1,
     };
     Ok(StepInputs { memory, priced, layers, shape, network, offload })
 }
@@ -258,7 +260,7 @@ pub(crate) fn check_graph_size(
 ) -> Result<(), InputError> {
     let ranks = match mode {
         RankMode::Representative => 1,
-        RankMode::PerRank { tp, dp } => (tp * dp) as u64,
+        RankMode::PerRank(layout) => layout.ranks().len() as u64,
     };
     let layers: u64 = shape.layers_per_vstage.iter().map(|&l| l as u64).sum();
     let tasks =
@@ -271,12 +273,6 @@ pub(crate) fn check_graph_size(
         return Err(InputError::new(origin, "plan.global_batch", expected));
     }
     Ok(())
-}
-
-/// The stage whose first simulated GPU (streams `stage{s}/dp0/tp0/...`) owns each stream.
-fn stage_of_streams(graph: &Graph, stages: usize) -> Vec<Option<usize>> {
-    let prefixes: Vec<String> = (0..stages).map(|s| format!("stage{s}/dp0/tp0/")).collect();
-    graph.streams.iter().map(|name| prefixes.iter().position(|p| name.starts_with(p))).collect()
 }
 
 /// How many times one GPU of `stage` runs each kind of collective in a step.
@@ -317,6 +313,8 @@ fn use_counts(
         (Purpose::MirrorGradients, if dual { stage_layers } else { 0 }),
         (Purpose::EpForward, moe_layers * m),
         (Purpose::EpBackward, moe_layers * m),
+        (Purpose::ExpertTpForward, moe_layers * m),
+        (Purpose::ExpertTpBackward, moe_layers * m),
         (Purpose::DpMoeGradients, reduces(moe_layers)),
         (Purpose::DpExpertGradients, reduces(moe_layers)),
         (Purpose::DpMoeParamGather, gathers(moe_layers)),

@@ -234,7 +234,10 @@ fn mixtral(extra: &str) -> Scenario {
 #[test]
 fn expert_parallel_all_to_alls_and_expert_gradients_are_counted_and_attributed() {
     let sc = mixtral("");
-    let volume = step_volume(&sc, &[Purpose::EpForward, Purpose::EpBackward]);
+    let ep = [Purpose::EpForward, Purpose::EpBackward];
+    let expert_tp = [Purpose::ExpertTpForward, Purpose::ExpertTpBackward];
+    assert_eq!(step_volume(&sc, &ep), 64 * 6 * 33_554_432);
+    let volume = step_volume(&sc, &[ep, expert_tp].concat());
     assert_eq!(volume, 38_654_705_664);
     let experts = step_volume(&sc, &[Purpose::DpExpertGradients]);
     assert_eq!(experts, 2 * 32 * 704_643_072);
@@ -246,11 +249,12 @@ fn expert_parallel_all_to_alls_and_expert_gradients_are_counted_and_attributed()
     // MFU counts the active parameters: 2 of 8 experts per token.
     assert_eq!(r.model_flops_per_token, sc.model.model_flops_per_token());
     assert!(r.model_flops_per_token < 6 * sc.model.total_params() / 3);
-    // Imbalance slows the step; per-rank mode is refused with ep > 1.
+    // Imbalance slows the step; per-rank mode (16 GPUs, the expert-data pairs across the two
+    // nodes) gives the same step.
     let skewed = simulate(&mixtral("routing_imbalance = 2.0\n"), Mode::Representative).unwrap();
     assert!(skewed.step_time_s > r.step_time_s);
-    let err = simulate(&sc, Mode::PerRank).unwrap_err();
-    assert_eq!(err.field, "plan.ep");
+    let all = simulate(&sc, Mode::PerRank).unwrap();
+    assert_eq!((all.simulated_gpus, all.step_time_s), (16, r.step_time_s));
 }
 
 /// ZeRO-3 with experts: a Mixtral layer on one GPU at TP 2 holds attention (2 × 4,096² +

@@ -4,7 +4,9 @@
 //! each followed by the exposed part of that layer's tensor-parallel collectives (on the compute
 //! stream) while the overlapped part runs beside the layer on a TP stream. A forward pass ends with a send of its activations on
 //! the pipeline stream; the next virtual stage's pass waits for it (backward: the reverse).
-//! The exposed part of a layer's context-parallel exchange runs on the CP stream after the layer.
+//! The exposed part of a layer's context-parallel exchange runs on the CP stream after the layer,
+//! a MoE layer's all-to-alls on the EP stream after that. In per-rank mode every collective is a
+//! rendezvous of the ranks its [`RankLayout`] group id names (TP, CP, EP, data, expert data).
 //! Data-parallel gradient reduction runs per layer on the DP stream once the layer's last backward
 //! is done (or after the whole backward without overlap); the optimizer follows; with ZeRO-1 the
 //! updated parameters are all-gathered (at the start of the step, beside the forward, when that
@@ -14,6 +16,7 @@
 //! backward reduce-scatters every layer's gradients as soon as it is done.
 
 use crate::dualpipe::dualpipe_model_stage;
+use crate::ranks::{RankGroups, RankLayout};
 use crate::schedule::{stage_orders, Schedule};
 use astrolabe_engine::{Category, Graph, StreamId, Task, TaskId};
 use std::collections::BTreeMap;
@@ -52,6 +55,9 @@ pub struct StepShape {
     /// ZeRO-2 and 3: reduce-scatter each layer's gradients after its backward in every
     /// micro-batch ([`StepCosts::dp_micro_ns`]), the gradients being sharded.
     pub reduce_every_micro_batch: bool,
+    /// Context parallelism: every layer pass has its CP task, even when the attention hides the
+    /// whole exchange (0 ns), so that the CP group meets and an export carries every exchange.
+    pub context_exchanges: bool,
 }
 
 impl StepShape {
@@ -180,8 +186,14 @@ pub struct MoeCosts {
     /// The same reduction per micro-batch under ZeRO-2/3 (a reduce-scatter after each of the
     /// layer's backwards); 0 otherwise.
     pub dp_micro_ns: u64,
+    /// The dense part's share of `dp_layer_ns` (the rest is the experts'), for per-rank mode
+    /// with expert parallelism, where the two parts are collectives of different groups; only
+    /// read there.
+    pub dp_dense_ns: u64,
     /// Parameter gather of one MoE layer (distributed optimizer).
     pub gather_layer_ns: u64,
+    /// The dense part's share of `gather_layer_ns`, as `dp_dense_ns`.
+    pub gather_dense_ns: u64,
 }
 
 impl StepCosts {
@@ -218,20 +230,37 @@ impl StepCosts {
     pub fn gather_ns(&self, layer: usize) -> u64 {
         self.moe_at(layer).map_or(self.gather_layer_ns, |m| m.gather_layer_ns)
     }
+
+    /// Whether layer `layer` has routed experts.
+    pub fn is_moe(&self, layer: usize) -> bool {
+        self.moe_at(layer).is_some()
+    }
+
+    /// [`StepCosts::dp_ns`] split into the dense part and the experts' (0 for a dense layer).
+    pub fn dp_parts_ns(&self, layer: usize) -> (u64, u64) {
+        self.moe_at(layer).map_or((self.dp_layer_ns, 0), |m| split(m.dp_layer_ns, m.dp_dense_ns))
+    }
+
+    /// [`StepCosts::gather_ns`] split into the dense part and the experts'.
+    pub fn gather_parts_ns(&self, layer: usize) -> (u64, u64) {
+        let whole = |m: &MoeCosts| split(m.gather_layer_ns, m.gather_dense_ns);
+        self.moe_at(layer).map_or((self.gather_layer_ns, 0), whole)
+    }
+}
+
+/// `(dense, whole − dense)`, the dense part at most the whole.
+fn split(whole: u64, dense: u64) -> (u64, u64) {
+    let dense = dense.min(whole);
+    (dense, whole - dense)
 }
 
 /// Whether to simulate one rank per stage or every rank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RankMode {
+pub enum RankMode<'a> {
     /// One representative rank per stage; collectives costed for their whole group.
     Representative,
-    /// Every rank: `tp` × `dp` per stage, collectives as rendezvous of their members.
-    PerRank {
-        /// Tensor-parallel size.
-        tp: usize,
-        /// Data-parallel size.
-        dp: usize,
-    },
+    /// Every rank of `layout` on every stage, collectives as rendezvous of their members.
+    PerRank(&'a RankLayout),
 }
 
 /// The graph with the compute stream of each simulated rank, by stage.
@@ -241,6 +270,8 @@ pub struct StepGraph {
     pub graph: Graph,
     /// Compute stream of every simulated rank, grouped by stage.
     pub compute_streams: Vec<Vec<StreamId>>,
+    /// The rank owning each stream: its stage and its index in the stage's layout.
+    pub stream_ranks: Vec<(usize, usize)>,
 }
 
 struct Rank {
@@ -251,12 +282,12 @@ struct Rank {
     dp: StreamId,
     pp: StreamId,
     mem: StreamId,
+    groups: RankGroups,
 }
 
 struct Builder<'a> {
     shape: &'a StepShape,
-    tp: usize,
-    dp: usize,
+    layout: &'a RankLayout,
     costs: &'a StepCosts,
     g: Graph,
     rendezvous: BTreeMap<String, usize>,
@@ -266,15 +297,15 @@ struct Builder<'a> {
 
 /// Builds the step graph for `shape` with durations `costs`.
 pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepGraph {
-    let (tp, dp) = match mode {
-        RankMode::Representative => (1, 1),
-        RankMode::PerRank { tp, dp } => (tp, dp),
+    let one = RankLayout::representative();
+    let layout = match mode {
+        RankMode::Representative => &one,
+        RankMode::PerRank(layout) => layout,
     };
     let layer_start = layer_starts(shape);
     let mut b = Builder {
         shape,
-        tp,
-        dp,
+        layout,
         costs,
         g: Graph::default(),
         rendezvous: BTreeMap::new(),
@@ -283,21 +314,29 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
     let mut ranks = Vec::new();
     for s in 0..shape.stages {
         let mut stage = Vec::new();
-        for d in 0..dp {
-            for t in 0..tp {
-                let name = format!("stage{s}/dp{d}/tp{t}");
-                stage.push(Rank {
-                    compute: b.g.add_stream(format!("{name}/compute")),
-                    tp: b.g.add_stream(format!("{name}/tp")),
-                    cp: b.g.add_stream(format!("{name}/cp")),
-                    ep: b.g.add_stream(format!("{name}/ep")),
-                    dp: b.g.add_stream(format!("{name}/dp")),
-                    pp: b.g.add_stream(format!("{name}/pp")),
-                    mem: b.g.add_stream(format!("{name}/mem")),
-                });
-            }
+        for r in layout.ranks() {
+            let name = format!("stage{s}/{}", r.name);
+            let mut stream = |kind: &str| b.g.add_stream(format!("{name}/{kind}"));
+            stage.push(Rank {
+                compute: stream("compute"),
+                tp: stream("tp"),
+                cp: stream("cp"),
+                ep: stream("ep"),
+                dp: stream("dp"),
+                pp: stream("pp"),
+                mem: stream("mem"),
+                groups: r.groups,
+            });
         }
         ranks.push(stage);
+    }
+    let mut stream_ranks = vec![(0, 0); b.g.streams.len()];
+    for (s, stage) in ranks.iter().enumerate() {
+        for (i, r) in stage.iter().enumerate() {
+            for id in [r.compute, r.tp, r.cp, r.ep, r.dp, r.pp, r.mem] {
+                stream_ranks[id] = (s, i);
+            }
+        }
     }
     // (stage, rank index, chunk, micro-batch, forward) → the send task, for the receiver.
     let mut sends: BTreeMap<(usize, usize, usize, usize, bool), TaskId> = BTreeMap::new();
@@ -324,7 +363,7 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
                         sends.get(&(fs, ri, fc, pass.micro_batch, pass.forward)).copied()
                     });
                     let st = &mut per_rank_state[s][ri];
-                    let send = b.pass(s, ri, rank, pass, recv, st);
+                    let send = b.pass(s, rank, pass, recv, st);
                     if let Some(send) = send {
                         sends.insert((s, ri, pass.chunk, pass.micro_batch, pass.forward), send);
                     }
@@ -339,7 +378,7 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
     }
     b.finish(&ranks, &mut per_rank_state);
     let compute_streams = ranks.iter().map(|st| st.iter().map(|r| r.compute).collect()).collect();
-    StepGraph { graph: b.g, compute_streams }
+    StepGraph { graph: b.g, compute_streams, stream_ranks }
 }
 
 /// First global layer of each virtual stage, then the model's total: prefix sums of the layout.
@@ -388,6 +427,12 @@ impl Builder<'_> {
         Some(self.shape.place_of(from, chunk))
     }
 
+    /// The rendezvous key of a collective of a group with `members` ranks (`None` for one rank
+    /// alone, representative mode included: nothing to meet).
+    fn key(members: usize, key: impl FnOnce() -> String) -> Option<String> {
+        (members > 1).then(key)
+    }
+
     /// A collective task; `key` (per-rank mode) names the rendezvous its group members share.
     fn collective(
         &mut self,
@@ -406,5 +451,7 @@ impl Builder<'_> {
     }
 }
 
+#[path = "pipeline_ends.rs"]
+mod ends;
 #[path = "pipeline_pass.rs"]
 mod pass;

@@ -1,4 +1,4 @@
-//! Expansion of one pass, the step's opening gathers and closing reduction and optimizer.
+//! Expansion of one pass, and the optimizer step with its offload transfers.
 
 use super::{Builder, Rank, RankState};
 use crate::schedule::{Pass, Schedule};
@@ -8,19 +8,14 @@ use astrolabe_engine::{Category, TaskId};
 #[derive(Clone, Copy)]
 struct PassTag {
     s: usize,
-    ri: usize,
     dir: &'static str,
     mb: usize,
 }
 
 impl Builder<'_> {
-    fn shared(&self) -> (bool, bool) {
-        (self.tp > 1, self.dp > 1)
-    }
-
     /// Layers (global indices) held by `stage`, in backward order (highest first; DualPipe's
     /// chunk 0 may hold the higher layers, hence the sort).
-    fn stage_layers(&self, stage: usize) -> Vec<usize> {
+    pub(super) fn stage_layers(&self, stage: usize) -> Vec<usize> {
         let mut out: Vec<usize> = (0..self.shape.chunks)
             .flat_map(|c| self.vstage_layers(self.shape.vstage(stage, c)))
             .collect();
@@ -30,7 +25,7 @@ impl Builder<'_> {
 
     /// Chunks of `stage` holding the first or the last virtual stage: the embedding's and
     /// output layer's gradient reductions (two on DualPipe's end stages, which hold both).
-    fn edge_chunks(&self, stage: usize) -> usize {
+    pub(super) fn edge_chunks(&self, stage: usize) -> usize {
         let last = self.shape.vstages() - 1;
         (0..self.shape.chunks)
             .filter(|&c| matches!(self.shape.vstage(stage, c), v if v == 0 || v == last))
@@ -41,7 +36,6 @@ impl Builder<'_> {
     pub(super) fn pass(
         &mut self,
         s: usize,
-        ri: usize,
         rank: &Rank,
         pass: Pass,
         recv: Option<TaskId>,
@@ -71,7 +65,7 @@ impl Builder<'_> {
         }
         let layers = self.vstage_layers(vstage);
         let ordered: Vec<usize> = if fwd { layers.collect() } else { layers.rev().collect() };
-        let tag = PassTag { s, ri, dir, mb };
+        let tag = PassTag { s, dir, mb };
         let gathers_here =
             self.shape.gather_every_pass && (fwd || self.shape.regather_for_backward);
         let mut next_gather = ordered
@@ -147,7 +141,7 @@ impl Builder<'_> {
     /// offload's gradient store) waits for the last micro-batch's.
     fn weight_pass(&mut self, s: usize, rank: &Rank, pass: Pass, st: &mut RankState) {
         let mb = pass.micro_batch;
-        let tag = PassTag { s, ri: 0, dir: "W", mb };
+        let tag = PassTag { s, dir: "W", mb };
         for layer in self.vstage_layers(self.shape.vstage(s, pass.chunk)).rev() {
             let deps: Vec<TaskId> = st.input_grads.get(&(mb, layer)).copied().into_iter().collect();
             let label = format!("s{s} W mb{mb} L{layer}");
@@ -172,31 +166,37 @@ impl Builder<'_> {
         deps: Vec<TaskId>,
     ) -> Vec<TaskId> {
         let (c, fwd) = (self.costs, tag.dir == "F");
-        let PassTag { s, ri, dir, mb } = tag;
+        let PassTag { s, dir, mb, .. } = tag;
         let label = format!("s{s} {dir} mb{mb} L{layer}");
-        let (tp_shared, _) = self.shared();
-        let d_idx = ri / self.tp;
+        let (sizes, groups) = (self.layout.sizes(), rank.groups);
         let mut prev = vec![compute];
         let cp_ns = if fwd { c.cp_fwd_ns } else { c.cp_bwd_ns };
-        if cp_ns > 0 {
+        if cp_ns > 0 || self.shape.context_exchanges {
             // Its own stream: the breakdown gives the CP stream its own line. The engine
             // category stays DpComm until the engine has a CP category.
-            let t = self.g.push(format!("{label} cp"), rank.cp, cp_ns, prev, Category::DpComm);
+            let key =
+                Self::key(sizes.cp, || format!("cp s{s} g{} {dir} mb{mb} L{layer}", groups.cp));
+            let t =
+                self.collective(key, format!("{label} cp"), rank.cp, cp_ns, prev, Category::DpComm);
             prev = vec![t];
         }
         let ep_ns = c.ep_ns(layer, fwd);
         if ep_ns > 0 {
             // Dispatch and combine sit inside the layer in reality; priced as one exposed block
             // after it, on a stream of their own (the breakdown's EP line).
-            let t = self.g.push(format!("{label} ep"), rank.ep, ep_ns, prev, Category::DpComm);
+            let key =
+                Self::key(sizes.ep, || format!("ep s{s} g{} {dir} mb{mb} L{layer}", groups.ep));
+            let t =
+                self.collective(key, format!("{label} ep"), rank.ep, ep_ns, prev, Category::DpComm);
             prev = vec![t];
         }
         let (serial_ns, beside_ns) =
             if fwd { (c.tp_fwd_ns, c.tp_fwd_beside_ns) } else { (c.tp_bwd_ns, c.tp_bwd_beside_ns) };
         if serial_ns > 0 {
-            let key = format!("tp s{s} d{d_idx} {dir} mb{mb} L{layer}");
+            let key =
+                Self::key(sizes.tp, || format!("tp s{s} g{} {dir} mb{mb} L{layer}", groups.tp));
             let t = self.collective(
-                tp_shared.then_some(key),
+                key,
                 format!("{label} tp"),
                 rank.compute,
                 serial_ns,
@@ -206,9 +206,11 @@ impl Builder<'_> {
             prev = vec![t];
         }
         if beside_ns > 0 {
-            let key = format!("tp-beside s{s} d{d_idx} {dir} mb{mb} L{layer}");
+            let key = Self::key(sizes.tp, || {
+                format!("tp-beside s{s} g{} {dir} mb{mb} L{layer}", groups.tp)
+            });
             let t = self.collective(
-                tp_shared.then_some(key),
+                key,
                 format!("{label} tp beside"),
                 rank.tp,
                 beside_ns,
@@ -228,11 +230,13 @@ impl Builder<'_> {
         layer: usize,
         deps: Vec<TaskId>,
     ) -> TaskId {
-        let PassTag { s, ri, dir, mb } = tag;
-        let (_, dp_shared) = self.shared();
-        let key = format!("fsdp-gather s{s} t{} {dir} mb{mb} L{layer}", ri % self.tp);
+        let PassTag { s, dir, mb, .. } = tag;
+        let data = rank.groups.data;
+        let key = Self::key(self.layout.sizes().data, || {
+            format!("fsdp-gather s{s} g{data} {dir} mb{mb} L{layer}")
+        });
         self.collective(
-            dp_shared.then_some(key),
+            key,
             format!("s{s} {dir} mb{mb} gather L{layer}"),
             rank.dp,
             self.costs.gather_ns(layer),
@@ -243,11 +247,13 @@ impl Builder<'_> {
 
     /// ZeRO-2/3: the reduce-scatter of `layer`'s gradients of one micro-batch, after `done`.
     fn micro_reduce(&mut self, rank: &Rank, tag: PassTag, layer: usize, done: TaskId) {
-        let PassTag { s, ri, mb, .. } = tag;
-        let (_, dp_shared) = self.shared();
-        let key = format!("fsdp-reduce s{s} t{} mb{mb} L{layer}", ri % self.tp);
+        let PassTag { s, mb, .. } = tag;
+        let data = rank.groups.data;
+        let key = Self::key(self.layout.sizes().data, || {
+            format!("fsdp-reduce s{s} g{data} mb{mb} L{layer}")
+        });
         self.collective(
-            dp_shared.then_some(key),
+            key,
             format!("s{s} B mb{mb} grad reduce L{layer}"),
             rank.dp,
             self.costs.dp_micro_ns_of(layer),
@@ -317,7 +323,7 @@ impl Builder<'_> {
 
     /// The optimizer step after `deps`, with offload's state transfers around it; returns the
     /// last task (what the parameter gathers wait for).
-    fn optimizer(&mut self, s: usize, rank: &Rank, mut deps: Vec<TaskId>) -> TaskId {
+    pub(super) fn optimizer(&mut self, s: usize, rank: &Rank, mut deps: Vec<TaskId>) -> TaskId {
         let c = *self.costs;
         let m = c.memory.unwrap_or_default();
         let load = || format!("s{s} load optimizer state");
@@ -345,7 +351,7 @@ impl Builder<'_> {
     /// `stages − 1 − s`, after `deps`. Both stages of the pair issue these in the same
     /// (descending) layer order on their DP streams, and the pair meets in a rendezvous, keyed
     /// in both modes since both stages are always simulated. `None` for other schedules.
-    fn mirror_sum(
+    pub(super) fn mirror_sum(
         &mut self,
         s: usize,
         ri: usize,
@@ -357,89 +363,8 @@ impl Builder<'_> {
         if self.shape.schedule != Schedule::DualPipe || ns == 0 {
             return None;
         }
-        let key = format!("mirror d{} t{} L{layer}", ri / self.tp, ri % self.tp);
+        let key = format!("mirror r{ri} L{layer}");
         let label = format!("s{s} mirror grad sum L{layer}");
         Some(self.collective(Some(key), label, rank.dp, ns, deps, Category::DpComm))
-    }
-
-    /// ZeRO-1 parameter gathers overlapped with the forward: issued at the start of the step.
-    pub(super) fn start_gathers(&mut self, ranks: &[Vec<Rank>], state: &mut [Vec<RankState>]) {
-        if self.shape.param_gather != Some(true) || self.costs.gather_layer_ns == 0 {
-            return;
-        }
-        let (_, dp_shared) = self.shared();
-        for (s, stage) in ranks.iter().enumerate() {
-            let mut layers = self.stage_layers(s);
-            layers.reverse();
-            for (ri, rank) in stage.iter().enumerate() {
-                for &layer in &layers {
-                    let key = format!("gather s{s} t{} L{layer}", ri % self.tp);
-                    let t = self.collective(
-                        dp_shared.then_some(key),
-                        format!("s{s} gather L{layer}"),
-                        rank.dp,
-                        self.costs.gather_ns(layer),
-                        vec![],
-                        Category::DpComm,
-                    );
-                    state[s][ri].gathers.insert(layer, t);
-                }
-            }
-        }
-    }
-
-    /// Gradient reduction, optimizer step and (not overlapped) parameter gathers.
-    pub(super) fn finish(&mut self, ranks: &[Vec<Rank>], state: &mut [Vec<RankState>]) {
-        let (_, dp_shared) = self.shared();
-        let c = *self.costs;
-        for (s, stage) in ranks.iter().enumerate() {
-            let layers = self.stage_layers(s);
-            let edges = self.edge_chunks(s);
-            for (ri, rank) in stage.iter().enumerate() {
-                let st = &mut state[s][ri];
-                let end = st.last_compute.into_iter().collect::<Vec<_>>();
-                let t = ri % self.tp;
-                let reduce = |b: &mut Self, key: String, label: String, ns: u64, deps| {
-                    let key = dp_shared.then_some(key);
-                    (ns > 0).then(|| b.collective(key, label, rank.dp, ns, deps, Category::DpComm))
-                };
-                for &layer in &layers {
-                    let deps: Vec<TaskId> = if self.shape.overlap_grad_reduce {
-                        st.last_backward_of_layer.get(&layer).copied().into_iter().collect()
-                    } else {
-                        end.clone()
-                    };
-                    let key = format!("reduce s{s} t{t} L{layer}");
-                    let label = format!("s{s} grad reduce L{layer}");
-                    let done = reduce(self, key, label, c.dp_ns(layer), deps.clone());
-                    st.dp_tasks.extend(done);
-                    let deps = done.map_or(deps, |d| vec![d]);
-                    st.dp_tasks.extend(self.mirror_sum(s, ri, rank, layer, deps));
-                }
-                for e in 0..edges {
-                    // The first edge's key as before DualPipe, the end stages' second its own.
-                    let suffix = if e == 0 { String::new() } else { e.to_string() };
-                    let key = format!("reduce s{s} t{t} extra{suffix}");
-                    let label = format!("s{s} grad reduce embedding/head");
-                    st.dp_tasks.extend(reduce(self, key, label, c.dp_extra_ns, end.clone()));
-                }
-                let mut deps = st.dp_tasks.clone();
-                deps.extend(end);
-                let opt = self.optimizer(s, rank, deps);
-                if self.shape.param_gather == Some(false) && c.gather_layer_ns > 0 {
-                    for &layer in layers.iter().rev() {
-                        let key = format!("gather s{s} t{t} L{layer}");
-                        self.collective(
-                            dp_shared.then_some(key),
-                            format!("s{s} gather L{layer}"),
-                            rank.dp,
-                            c.gather_ns(layer),
-                            vec![opt],
-                            Category::DpComm,
-                        );
-                    }
-                }
-            }
-        }
     }
 }

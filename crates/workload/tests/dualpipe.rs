@@ -3,8 +3,8 @@
 
 use astrolabe_engine::{run, Category};
 use astrolabe_workload::{
-    build_step, dualpipe_direction, dualpipe_model_stage, stage_orders, RankMode, Schedule,
-    StepCosts, StepShape,
+    build_step, dualpipe_direction, dualpipe_model_stage, stage_orders, RankLayout, RankMode,
+    Schedule, StepCosts, StepShape,
 };
 use std::collections::BTreeMap;
 
@@ -23,6 +23,7 @@ fn shape(schedule: Schedule, stages: usize, layers: usize, micro_batches: usize)
         gather_every_pass: false,
         regather_for_backward: false,
         reduce_every_micro_batch: false,
+        context_exchanges: false,
     }
 }
 
@@ -178,7 +179,7 @@ fn per_rank_agrees_with_representative() {
         s.overlap_grad_reduce = overlap;
         s.param_gather = Some(overlap);
         let rep = step_ns(&s, &costs, RankMode::Representative);
-        let all = step_ns(&s, &costs, RankMode::PerRank { tp: 2, dp: 2 });
+        let all = step_ns(&s, &costs, RankMode::PerRank(&RankLayout::tp_dp(2, 2)));
         assert_eq!(rep, all, "overlap={overlap}");
     }
 }

@@ -1,7 +1,7 @@
 //! Pipeline bubbles emerge from the engine, and per-rank and representative runs agree.
 
 use astrolabe_engine::{run, Category};
-use astrolabe_workload::{build_step, RankMode, Schedule, StepCosts, StepShape};
+use astrolabe_workload::{build_step, RankLayout, RankMode, Schedule, StepCosts, StepShape};
 
 fn shape(schedule: Schedule, stages: usize, chunks: usize, micro_batches: usize) -> StepShape {
     StepShape {
@@ -15,6 +15,7 @@ fn shape(schedule: Schedule, stages: usize, chunks: usize, micro_batches: usize)
         gather_every_pass: false,
         regather_for_backward: false,
         reduce_every_micro_batch: false,
+        context_exchanges: false,
     }
 }
 
@@ -78,7 +79,7 @@ fn zero_bubble_per_rank_agrees_with_representative() {
     let costs = StepCosts { layer_wgrad_ns: 100, tp_bwd_ns: 30, dp_layer_ns: 50, ..compute_only() };
     let s = shape(Schedule::ZeroBubble, 4, 1, 8);
     let rep = step_ns(&s, &costs, RankMode::Representative);
-    assert_eq!(rep, step_ns(&s, &costs, RankMode::PerRank { tp: 2, dp: 2 }));
+    assert_eq!(rep, step_ns(&s, &costs, RankMode::PerRank(&RankLayout::tp_dp(2, 2))));
 }
 
 #[test]
@@ -121,7 +122,7 @@ fn per_rank_and_representative_modes_agree() {
             s.param_gather = Some(overlap);
             let costs = if overlap { half_beside(costs) } else { costs };
             let rep = step_ns(&s, &costs, RankMode::Representative);
-            let all = step_ns(&s, &costs, RankMode::PerRank { tp: 2, dp: 4 });
+            let all = step_ns(&s, &costs, RankMode::PerRank(&RankLayout::tp_dp(2, 4)));
             assert_eq!(rep, all, "{schedule:?} overlap={overlap}");
         }
     }
@@ -218,7 +219,7 @@ fn uneven_layers_per_rank_and_representative_modes_agree() {
             s.param_gather = Some(overlap);
             let costs = if overlap { half_beside(costs) } else { costs };
             let rep = step_ns(&s, &costs, RankMode::Representative);
-            let all = step_ns(&s, &costs, RankMode::PerRank { tp: 2, dp: 4 });
+            let all = step_ns(&s, &costs, RankMode::PerRank(&RankLayout::tp_dp(2, 4)));
             assert_eq!(rep, all, "{schedule:?} overlap={overlap}");
         }
     }

@@ -1,7 +1,7 @@
 //! ZeRO-3 gathers and reduce-scatters per pass, and the context-parallel exchange, as tasks.
 
 use astrolabe_engine::run;
-use astrolabe_workload::{build_step, RankMode, Schedule, StepCosts, StepShape};
+use astrolabe_workload::{build_step, RankLayout, RankMode, Schedule, StepCosts, StepShape};
 
 /// One stage of `layers` layers, `m` micro-batches, ZeRO-3 with resharding.
 fn zero3(layers: usize, m: usize) -> StepShape {
@@ -16,6 +16,7 @@ fn zero3(layers: usize, m: usize) -> StepShape {
         gather_every_pass: true,
         regather_for_backward: true,
         reduce_every_micro_batch: true,
+        context_exchanges: false,
     }
 }
 
@@ -93,6 +94,6 @@ fn per_rank_and_representative_agree_under_zero3() {
         ..Default::default()
     };
     let one = run(&build_step(&zero3(3, 2), &costs, RankMode::Representative).graph).unwrap();
-    let all = build_step(&zero3(3, 2), &costs, RankMode::PerRank { tp: 2, dp: 2 });
+    let all = build_step(&zero3(3, 2), &costs, RankMode::PerRank(&RankLayout::tp_dp(2, 2)));
     assert_eq!(run(&all.graph).unwrap().makespan, one.makespan);
 }

@@ -108,11 +108,11 @@ fn chakra_node(exported: &Export, id: u64, node: &ExportNode) -> Result<Node> {
     out.data_deps = node.deps.iter().map(|&d| d as u64).collect();
     match node.work {
         Work::Compute { duration_ns } => out.duration_micros = (duration_ns + 500) / 1000,
-        Work::Collective { op, axis, .. } => {
+        Work::Collective { op, comm, .. } => {
             let size = node.work.astra_comm_size_bytes().unwrap_or(0);
             out.attr.push(Attr::comm_type(comm_type(op, &node.name)?));
             out.attr.push(Attr::u64("comm_size", size));
-            out.attr.push(Attr::bool_list("involved_dim", exported.involved_dims(axis)));
+            out.attr.push(Attr::bool_list("involved_dim", exported.involved_dims(comm)));
         }
         Work::Send { dst, tag, size_bytes } => p2p(&mut out, "comm_dst", dst, tag, size_bytes),
         Work::Recv { src, tag, size_bytes } => p2p(&mut out, "comm_src", src, tag, size_bytes),
