@@ -11,7 +11,9 @@
 //!   a communication task becomes the collectives it was priced from (two all-reduces, or two
 //!   all-gathers and two reduce-scatters, per TP task) in a chain, with their operation, size and
 //!   axis; a pipeline send is a send on one rank and a receive on the other. With TP overlap,
-//!   the serial and the overlapped task each carry their share of the bytes.
+//!   the serial and the overlapped task each carry their share of the bytes. A CP exchange or
+//!   an EP all-to-all would become its priced collectives along its axis, but plans with
+//!   `cp` or `ep` above 1 are refused first: the network split knows TP, DP and PP only.
 //! - Order: each rank's nodes follow the start times of Astrolabe's own timeline (ties by task),
 //!   a dependency order that every member of a communicator shares.
 
@@ -372,6 +374,10 @@ impl Export {
                 return Ok(vec![Work::Send { dst, tag: t as u64, size_bytes }]);
             }
             Category::TpComm => self.tp_purpose(&task.label).ok_or_else(fail)?,
+            Category::CpComm => pass_purpose(&task.label, Purpose::CpForward, Purpose::CpBackward)
+                .ok_or_else(fail)?,
+            Category::EpComm => pass_purpose(&task.label, Purpose::EpForward, Purpose::EpBackward)
+                .ok_or_else(fail)?,
             Category::DpComm if task.label.contains("embedding/head") => {
                 (Purpose::DpEmbeddingGradients, 1.0)
             }
@@ -379,7 +385,12 @@ impl Export {
             Category::DpComm if task.label.contains("gather") => (Purpose::DpParamGather, 1.0),
             Category::DpComm => return Err(fail()),
         };
-        let axis = if task.category == Category::TpComm { Axis::Tp } else { Axis::Dp };
+        let axis = match task.category {
+            Category::TpComm => Axis::Tp,
+            Category::CpComm => Axis::Cp,
+            Category::EpComm => Axis::Ep,
+            _ => Axis::Dp,
+        };
         let members = self.placement.size(axis);
         let works: Vec<Work> = self
             .uses(purpose)
@@ -411,6 +422,18 @@ impl Export {
         let total = (serial + beside).max(1) as f64;
         let share = if label.ends_with(" beside") { beside } else { serial } as f64 / total;
         Some((purpose, share))
+    }
+}
+
+/// The forward or backward purpose of a CP or EP task by its pass (`… F …` or `… B …`), all
+/// of its bytes.
+fn pass_purpose(label: &str, forward: Purpose, backward: Purpose) -> Option<(Purpose, f64)> {
+    if label.contains(" F ") {
+        Some((forward, 1.0))
+    } else if label.contains(" B ") {
+        Some((backward, 1.0))
+    } else {
+        None
     }
 }
 

@@ -10,6 +10,9 @@ pub mod dualpipe;
 pub mod pipeline;
 pub mod schedule;
 
-pub use dualpipe::{dualpipe_direction, dualpipe_model_stage, dualpipe_orders};
+pub use dualpipe::{
+    dualpipe_direction, dualpipe_model_stage, dualpipe_orders, dualpipe_orders_timed,
+    dualpipe_pass_times, PassTimes,
+};
 pub use pipeline::{build_step, MemoryCosts, MoeCosts, RankMode, StepCosts, StepGraph, StepShape};
 pub use schedule::{stage_order, stage_orders, zero_bubble_orders, Pass, Schedule};
