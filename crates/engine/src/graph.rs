@@ -15,6 +15,11 @@ pub enum Category {
     Compute,
     /// Tensor-parallel communication.
     TpComm,
+    /// Context-parallel key/value (and gradient) exchanges, ring sends and receives or
+    /// all-gathers.
+    CpComm,
+    /// Expert-parallel token dispatch and combine (all-to-alls).
+    EpComm,
     /// Pipeline-parallel sends and receives.
     PpComm,
     /// Data-parallel gradient reduction and parameter gathering.

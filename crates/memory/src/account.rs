@@ -86,7 +86,9 @@ pub fn account(
             let chunks: Vec<u64> = held.iter().map(|&v| layout[v]).collect();
             let moe = moe_layers_of_stage(model, &layout, &held);
             let params = held_params(model, inputs, &layout, (i, &held));
-            stage_memory(model, inputs, &per_micro_batch, i, (&chunks, moe, params))
+            let dual = (inputs.schedule == Schedule::DualPipe)
+                .then(|| dualpipe_chunk_bytes(model, &layout, &held, &per_micro_batch));
+            stage_memory(model, inputs, &per_micro_batch, i, (&chunks, moe, params), dual)
         })
         .collect();
     let mut report = MemoryReport {
@@ -184,6 +186,7 @@ fn stage_memory(
     per_micro_batch: &ActivationBytes,
     stage: u64,
     (chunk_layers, moe_layers, split): (&[u64], u64, StageParams),
+    dual_chunk_bytes: Option<u64>,
 ) -> StageMemory {
     let (pp, v) = (inputs.pp, inputs.virtual_stages);
     let layers = chunk_layers.iter().sum();
@@ -198,9 +201,12 @@ fn stage_memory(
     let mix = (layers - moe_layers)
         .saturating_mul(per_micro_batch.layer)
         .saturating_add(moe_layers.saturating_mul(per_micro_batch.moe_layer));
-    let chunk_bytes = (u128::from(mix) * u128::from(chunk_layers))
+    let mut chunk_bytes = (u128::from(mix) * u128::from(chunk_layers))
         .checked_div(u128::from(layers))
         .map_or(0, |b| u64::try_from(b).unwrap_or(u64::MAX));
+    if let Some(heavier) = dual_chunk_bytes {
+        chunk_bytes = heavier;
+    }
     let mut activations = held.chunks.saturating_mul(chunk_bytes);
     // DualPipe's end stages both hold the first and the last model stage.
     let end = inputs.schedule == Schedule::DualPipe && (stage == 0 || stage == pp - 1);
@@ -237,6 +243,28 @@ fn stage_memory(
         total_bytes: parts.iter().fold(0, |sum, &part| sum.saturating_add(part)),
         offloaded_bytes: 0,
     }
+}
+
+/// DualPipe: one micro-batch's activations in the heavier of the stage's two model stages
+/// (`held`, indices into `layout`),
+/// each with its own dense and MoE layers (the model stage `pp − 1 − s` of a DeepSeek-V3-like
+/// model may hold only MoE layers where stage `s` holds dense ones). The `pp + 1` micro-batches
+/// in flight mix both directions; each is counted at the heavier one: an upper bound, exact
+/// when both model stages weigh the same (always for a dense model).
+fn dualpipe_chunk_bytes(
+    model: &TransformerModel,
+    layout: &[u64],
+    held: &[usize],
+    per_micro_batch: &ActivationBytes,
+) -> u64 {
+    let bytes = |&v: &usize| {
+        let moe = moe_layers_of_stage(model, layout, &[v]);
+        let dense = layout[v] - moe;
+        dense
+            .saturating_mul(per_micro_batch.layer)
+            .saturating_add(moe.saturating_mul(per_micro_batch.moe_layer))
+    };
+    held.iter().map(bytes).max().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -325,3 +325,53 @@ fn dualpipe_holds_two_model_stages_and_pp_plus_one_micro_batches() {
     let odd = MemoryInputs { num_micro_batches: 63, ..inputs };
     assert_eq!(account(&model, &odd, 0).unwrap_err().field, "num_micro_batches");
 }
+
+/// The toy with routed experts from layer 2 on (4 experts of 128, top-2, no shared expert), pp
+/// 2, dp 2, ep 2, ZeRO-1, bf16 weights and gradients, selective recomputation, m = 8, DualPipe.
+///
+/// Parameters: a MoE layer is attention 16,384 + router 4·64 = 256 + norms 128 + 4 experts of
+/// 3·64·128 = 24,576; per GPU its dense part 16,768 and 2 experts, 49,152. Model stage 0
+/// (layers 0–6: 2 dense, 5 MoE, the embedding 64,000): dense 2·65,664 + 5·16,768 + 64,000 =
+/// 279,168, experts 5·49,152 = 245,760. Model stage 1 (7 MoE, final norm 64, head 64,000):
+/// dense 7·16,768 + 64,064 = 181,440, experts 344,064. Stage 0 holds both: dense 460,608,
+/// experts 589,824, 1,050,432 in all; weights and gradients 2,100,864 B each; optimizer 12 B
+/// over dp = 2 for the dense part (2,763,648) and over dp/ep = 1 for the experts (7,077,888):
+/// 9,841,536.
+///
+/// Activations (selective, s = 128, h = 64): a dense layer 10sbh + 2sb(2q + 2kv + 3f) =
+/// 81,920 + 262,144 = 344,064; a MoE layer the same but 3·128·top-2 = 768 wide inside the MLP
+/// (as dense) plus 2sb(top_k·h + experts) = 33,792 of routing: 377,856. Model stage 0 keeps
+/// 2·344,064 + 5·377,856 = 2,577,408 per micro-batch, model stage 1 7·377,856 = 2,644,992, the
+/// heavier: 3 (p + 1) micro-batches of it, 7,934,976, plus 3 embedding masks (24,576) and 3
+/// outputs (1,634,304): 9,593,856. Total 2·2,100,864 + 9,841,536 + 9,593,856 = 23,637,120.
+#[test]
+fn dualpipe_with_experts_holds_both_model_stages_and_the_heavier_activations() {
+    let mut model = toy();
+    model.moe = Some(astrolabe_model::Moe {
+        experts: 4,
+        top_k: 2,
+        expert_ffn_hidden: 128,
+        shared_experts: 0,
+        dense_layers: 2,
+    });
+    let inputs = MemoryInputs {
+        ep: 2,
+        num_micro_batches: 8,
+        recompute: Recompute::Selective,
+        schedule: Schedule::DualPipe,
+        ..plan(1, 2, 2, 1, 2)
+    };
+    let report = account(&model, &inputs, 80 * GB).unwrap();
+    let first = &report.stages[0];
+    assert_eq!((first.params, first.expert_params), (1_050_432, 589_824));
+    let state = [first.weights_bytes, first.gradients_bytes, first.optimizer_bytes];
+    assert_eq!(state, [2_100_864, 2_100_864, 9_841_536]);
+    assert_eq!((first.layers, first.in_flight_micro_batches), (14, 3));
+    assert_eq!((first.activations_bytes, first.total_bytes), (9_593_856, 23_637_120));
+    assert_eq!(report.stages[1].total_bytes, first.total_bytes);
+    // 1F1B on the same plan: each stage holds one model stage, which DualPipe's stages sum.
+    let one = account(&model, &MemoryInputs { schedule: OneFOneB, ..inputs }, 80 * GB).unwrap();
+    let experts: Vec<u64> = one.stages.iter().map(|s| s.expert_params).collect();
+    assert_eq!(experts, [245_760, 344_064]);
+    assert_eq!(one.stages[0].params + one.stages[1].params, first.params);
+}

@@ -114,24 +114,20 @@ impl From<BreakdownNs> for Breakdown {
 pub const PART_NAMES: [&str; 8] =
     ["compute", "optimizer", "tp_comm", "cp_comm", "ep_comm", "pp_comm", "dp_comm", "memory"];
 
-/// Priority of a task's part when several run at once (lower wins): by its engine category,
-/// except that a task on a context-parallel stream (named `…/cp`) is CP communication and one
-/// on an expert-parallel stream (`…/ep`) EP communication (the engine has no categories of its
-/// own for them yet); a task on a memory stream (`…/mem`) is a memory stall, counted last.
+/// Priority of a task's part when several run at once (lower wins), the index of its name in
+/// [`PART_NAMES`]: by its engine category, except that a task on a memory stream (named
+/// `…/mem`: offload transfers and a CPU optimizer step, which the engine files under DP) is a
+/// memory stall, counted last.
 pub(crate) fn rank_of(category: Category, stream_name: &str) -> usize {
     if stream_name.ends_with("/mem") {
         return 7;
-    }
-    if stream_name.ends_with("/cp") {
-        return 3;
-    }
-    if stream_name.ends_with("/ep") {
-        return 4;
     }
     match category {
         Category::Compute => 0,
         Category::Optimizer => 1,
         Category::TpComm => 2,
+        Category::CpComm => 3,
+        Category::EpComm => 4,
         Category::PpComm => 5,
         Category::DpComm => 6,
     }
@@ -241,5 +237,27 @@ mod tests {
         assert_eq!(b.total(), 280);
         let only_first = breakdown(&g, &tl, &[other], tl.makespan.0);
         assert_eq!((only_first.compute, only_first.other), (250, 30));
+    }
+
+    /// CP and EP communication are told apart by their engine category, whatever their stream
+    /// is called; only a memory stream is known by its name. Compute 0..100; a CP exchange
+    /// 100..130 and an EP all-to-all 100..160 after it (CP outranks EP: 30 each); a DP task
+    /// 0..200 (exposed 160..200: 40); an offload transfer (DP category, `…/mem` stream)
+    /// 200..250: a memory stall of 50.
+    #[test]
+    fn cp_and_ep_are_read_from_their_categories() {
+        let mut g = Graph::default();
+        let names = ["gpu/compute", "gpu/x", "gpu/y", "gpu/dp", "gpu/mem"];
+        let [c, x, y, dp, mem] = names.map(|n| g.add_stream(n));
+        let a = g.push("a", c, 100, vec![], Category::Compute);
+        g.push("cp", x, 30, vec![a], Category::CpComm);
+        g.push("ep", y, 60, vec![a], Category::EpComm);
+        let d = g.push("d", dp, 200, vec![], Category::DpComm);
+        g.push("store", mem, 50, vec![d], Category::DpComm);
+        let tl = run(&g).unwrap();
+        let b = breakdown(&g, &tl, &[c, x, y, dp, mem], tl.makespan.0);
+        let parts = [b.compute, b.exposed_cp_comm, b.exposed_ep_comm, b.exposed_dp_comm];
+        assert_eq!(parts, [100, 30, 30, 40]);
+        assert_eq!((b.memory_stall, b.total()), (50, 250));
     }
 }

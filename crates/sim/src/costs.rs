@@ -22,7 +22,9 @@
 //!   step against 2Ψ for an all-reduce). Hybrid sharding reduces and gathers inside the shard
 //!   group and all-reduces each shard's gradients across the groups once per step;
 //! - DualPipe: each layer's gradients (after the DP reduction, the rank's shard of them)
-//!   all-reduced with the layer's copy on the mirror stage, once per step;
+//!   all-reduced with the layer's copy on the mirror stage, once per step; for a MoE layer its
+//!   dense part (shard over the shard group) and its experts (shard over the expert-data-
+//!   parallel ranks) in one all-reduce;
 //! - EP (MoE layers, [`crate::moe`]): two all-to-alls of the rank's routed token copies per
 //!   pass, exposed; the layer's dense part reduced like a dense layer, its routed experts over
 //!   the `dp/ep · cp` ranks holding the same experts.
@@ -94,6 +96,10 @@ pub enum Purpose {
     /// DualPipe: one layer's gradients (what the data-parallel reduction leaves on the rank)
     /// all-reduced with the copy of the layer on the mirror stage `pp − 1 − s`.
     MirrorGradients,
+    /// DualPipe: the same for one MoE layer, its dense part and the rank's routed experts in
+    /// one all-reduce (the mirror rank holds the same experts of the layer: same coordinates
+    /// along every axis but the pipeline).
+    MirrorMoeGradients,
 }
 
 /// A collective of the step, as priced.
@@ -212,11 +218,13 @@ fn moe_costs(
         first_layer: moe.dense_layers as usize,
         layer_fwd_ns: ns(layer.forward_s),
         layer_bwd_ns: ns(layer.backward_s),
+        layer_wgrad_ns: ns(layer.wgrad_s),
         ep_fwd_ns: ns(sum(Purpose::EpForward) + sum(Purpose::ExpertTpForward)),
         ep_bwd_ns: ns(sum(Purpose::EpBackward) + sum(Purpose::ExpertTpBackward)),
         dp_layer_ns: ns(if per_micro_batch { 0.0 } else { dp }),
         dp_micro_ns: ns(if per_micro_batch { dp } else { 0.0 }),
         gather_layer_ns: ns(sum(Purpose::DpMoeParamGather)),
+        dual_grad_layer_ns: ns(sum(Purpose::MirrorMoeGradients)),
         // The dense shares, for per-rank mode: `crate::rank_layout::split_moe`.
         ..MoeCosts::default()
     }))
@@ -409,8 +417,7 @@ fn collectives(
         // Priced on the neighbour pair's links: stage s and its mirror p − 1 − s are as far
         // apart as pipeline neighbours once the pipeline spans nodes (one stage per node or
         // more), the usual layout; inside one node both pairs share NVLink.
-        let sharded = plan.zero_stage >= 1;
-        let bytes = if sharded { shard_bytes } else { grads(layer_params) };
+        let bytes = mirror_bytes(plan, grads(layer_params), shard.len());
         let pair = along(Axis::Pp, 2);
         add(Purpose::MirrorGradients, &pair, CollectiveOp::AllReduce, bytes, 1)?;
     }
@@ -429,6 +436,12 @@ fn collectives(
         let (dense, expert) = moe_layer_params_per_gpu(model, plan.tp, split);
         add(Purpose::DpMoeGradients, &shard, grad_op, grads(dense), 1)?;
         add(Purpose::DpExpertGradients, &experts, grad_op, grads(expert), 1)?;
+        if plan.schedule == Schedule::DualPipe {
+            let bytes = mirror_bytes(plan, grads(dense), shard.len())
+                + mirror_bytes(plan, grads(expert), experts.len());
+            let pair = along(Axis::Pp, 2);
+            add(Purpose::MirrorMoeGradients, &pair, CollectiveOp::AllReduce, bytes, 1)?;
+        }
         if plan.zero_stage >= 1 {
             let gather = CollectiveOp::AllGather;
             let weight = plan.weight_bytes_per_param();
@@ -437,6 +450,17 @@ fn collectives(
         }
     }
     Ok(out)
+}
+
+/// DualPipe: what is left on a rank of `grad_bytes` of gradients reduced over `ranks` ranks,
+/// which the mirror sum all-reduces: the rank's shard with the distributed optimizer, all of
+/// them otherwise.
+fn mirror_bytes(plan: &Plan, grad_bytes: u64, ranks: usize) -> u64 {
+    if plan.zero_stage >= 1 {
+        grad_bytes.div_ceil(ranks.max(1) as u64)
+    } else {
+        grad_bytes
+    }
 }
 
 /// Gives `result` the congestion-aware time, its bandwidths scaled to match.

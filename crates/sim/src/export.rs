@@ -361,7 +361,9 @@ impl Export {
                 let (purpose, share) = self.tp_purpose(&task.label).ok_or_else(fail)?;
                 self.collectives(self.uses(purpose), share, Comm::Tp)
             }
-            Category::DpComm => self.comm_works(t).ok_or_else(fail)?,
+            Category::DpComm | Category::CpComm | Category::EpComm => {
+                self.comm_works(t).ok_or_else(fail)?
+            }
         };
         if works.is_empty() {
             return Err(fail());

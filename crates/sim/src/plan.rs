@@ -235,10 +235,10 @@ impl PlanFile {
             ));
         }
         let split = matches!(schedule, Schedule::ZeroBubble | Schedule::DualPipe);
-        if split && (zero_stage >= 2 || model.moe.is_some()) {
-            let expected = "1f1b or interleaved_1f1b with ZeRO-2/3 or a mixture of experts: \
-                            the zero-bubble and dualpipe schedules split dense backwards with \
-                            gradients reduced once per step only";
+        if split && zero_stage >= 2 && model.moe.is_some() {
+            let expected = "1f1b or interleaved_1f1b with ZeRO-2/3 and a mixture of experts: \
+                            the zero-bubble and dualpipe schedules do not reduce expert \
+                            gradients every micro-batch";
             return Err(err("schedule", expected.into()));
         }
         if schedule == Schedule::DualPipe {

@@ -310,7 +310,8 @@ fn use_counts(
         (Purpose::DpReplicaGradients, stage_layers),
         (Purpose::DpParamGather, gathers(dense_layers)),
         (Purpose::DpEmbeddingGradients, edge),
-        (Purpose::MirrorGradients, if dual { stage_layers } else { 0 }),
+        (Purpose::MirrorGradients, if dual { dense_layers } else { 0 }),
+        (Purpose::MirrorMoeGradients, if dual { moe_layers } else { 0 }),
         (Purpose::EpForward, moe_layers * m),
         (Purpose::EpBackward, moe_layers * m),
         (Purpose::ExpertTpForward, moe_layers * m),
@@ -345,3 +346,7 @@ fn traffic(
 #[cfg(test)]
 #[path = "run_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "split_tests.rs"]
+mod split_tests;

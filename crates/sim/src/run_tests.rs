@@ -341,9 +341,6 @@ fn zero_bubble_refuses_what_it_does_not_split() {
     let text = "[model]\npreset = \"llama3-8b\"\n[cluster]\npreset = \"dgx-h100-basepod\"\n\
                 nodes = 2\n[plan]\ntp = 4\npp = 2\nglobal_batch = 16\nschedule = \"zero_bubble\"\n";
     assert!(parse_scenario(text, "t.toml", &no_cluster_files).is_ok());
-    let zero3 = format!("{text}zero_stage = 3\n");
-    let e = parse_scenario(&zero3, "t.toml", &no_cluster_files).unwrap_err();
-    assert_eq!(e.field, "plan.schedule");
     let chunks = format!("{text}virtual_stages = 2\n");
     let e = parse_scenario(&chunks, "t.toml", &no_cluster_files).unwrap_err();
     assert_eq!(e.field, "plan.virtual_stages", "{e}");
@@ -351,7 +348,8 @@ fn zero_bubble_refuses_what_it_does_not_split() {
 
 /// Llama 3 70B, TP 8, PP 8, 16 micro-batches, ZeRO-1 on 64 H100 (as for zero bubble above).
 /// Figures at this commit: 1F1B 3.511 s (MFU 28.4%, 48.2 GB), ZB-H1 3.134 s (31.8%, 52.6 GB),
-/// DualPipe 2.926 s (34.1%, 77.3 GB).
+/// DualPipe 2.779 s (its orders from a run with the passes' own times; 2.926 s with the
+/// unit-time orders).
 #[test]
 fn dualpipe_shortens_the_step_and_doubles_the_parameters() {
     let one_f_one_b = simulate(&deep_pipeline("1f1b"), Mode::Representative).unwrap();
@@ -391,7 +389,6 @@ fn dualpipe_refuses_what_it_cannot_pair() {
         ("pp = 4\nglobal_batch = 7\n", "plan.global_batch"),
         ("pp = 2\nglobal_batch = 6\n", "plan.global_batch"),
         ("pp = 4\nglobal_batch = 8\nvirtual_stages = 2\n", "plan.virtual_stages"),
-        ("pp = 4\nglobal_batch = 8\nzero_stage = 2\n", "plan.schedule"),
     ];
     for (plan, field) in cases {
         let e = parse_scenario(&format!("{base}{plan}"), "t.toml", &no_cluster_files).unwrap_err();

@@ -28,7 +28,13 @@
 //! their pipeline sends already run beside the other chunk's compute on the pipeline stream.
 //! With unit passes the run reaches `3m + p/2 − 1`: the middle stages wait `p/2 − 1` units for
 //! their first input (from either end) and the W passes fill every later gap; a test checks it.
+//!
+//! The step graph takes its orders from the same run with each stage's own pass times
+//! ([`dualpipe_orders_timed`], [`dualpipe_pass_times`]): with a W much shorter than a B (full
+//! recomputation, exposed all-to-alls) the unit-time orders leave stages waiting where they
+//! expected a W to take as long as a B.
 
+use crate::pipeline::{StepCosts, StepShape};
 use crate::schedule::Pass;
 use std::collections::VecDeque;
 
@@ -61,66 +67,173 @@ struct StageState {
     pending_w: VecDeque<(usize, usize)>,
 }
 
+/// How long one stage's passes of one direction take, for deriving the order: forward, input
+/// gradient (B) and weight gradient (W), in any unit (a zero counts as one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PassTimes {
+    /// A forward pass.
+    pub forward: u64,
+    /// An input-gradient pass (B).
+    pub backward: u64,
+    /// A weight-gradient pass (W).
+    pub weight: u64,
+}
+
+impl PassTimes {
+    /// Equal passes: the unit-time run.
+    pub const UNIT: PassTimes = PassTimes { forward: 1, backward: 1, weight: 1 };
+
+    fn of(&self, pass: &Pass) -> u64 {
+        let t = match (pass.forward, pass.weight) {
+            (true, _) => self.forward,
+            (false, false) => self.backward,
+            (false, true) => self.weight,
+        };
+        t.max(1)
+    }
+}
+
 /// DualPipe orders of every stage of `stages` (even, at least 2) with `micro_batches` (even, at
 /// least 2; checked by the caller's plan validation), by the greedy unit-time run described in
 /// the module documentation.
 pub fn dualpipe_orders(stages: usize, micro_batches: usize) -> Vec<Vec<Pass>> {
+    let unit = vec![[PassTimes::UNIT; 2]; stages];
+    dualpipe_orders_timed(stages, micro_batches, &unit)
+        .expect("the unit-time DualPipe run cannot stall (a test covers many p and m)")
+}
+
+/// As [`dualpipe_orders`], but the greedy run gives each pass its time from `times` (by stage,
+/// then direction) instead of one unit, so that the orders fit passes of unequal length (a
+/// short W, a long B with recomputation or all-to-alls): whenever a stage is free it takes the
+/// first possible pass by the same rules, at the time it is free. Equal times give the
+/// unit-time orders. `None` if the run stalls (no stage can proceed and none is busy).
+pub fn dualpipe_orders_timed(
+    stages: usize,
+    micro_batches: usize,
+    times: &[[PassTimes; 2]],
+) -> Option<Vec<Vec<Pass>>> {
     let (p, m) = (stages, micro_batches);
     debug_assert!(p >= 2 && p % 2 == 0 && m >= 2 && m % 2 == 0, "p = {p}, m = {m}");
-    let half = m / 2;
+    debug_assert_eq!(times.len(), p, "pass times of every stage");
     let never = u64::MAX;
     // End times by (stage, micro-batch); micro-batch indices are global.
-    let mut f_end = vec![vec![never; m]; p];
-    let mut b_end = vec![vec![never; m]; p];
+    let mut ends = Ends { f: vec![vec![never; m]; p], b: vec![vec![never; m]; p] };
     let mut state = vec![StageState::default(); p];
     let mut orders: Vec<Vec<Pass>> = vec![Vec::with_capacity(3 * m); p];
-    // Each unit some stage runs a pass (the run cannot stall), so 3m·p units bound it.
-    let limit = (3 * m * p) as u64;
-    let mut t = 0u64;
-    while orders.iter().any(|o| o.len() < 3 * m) {
-        assert!(t < limit, "the DualPipe greedy run stalled (p = {p}, m = {m})");
-        for s in 0..p {
-            let preferred = usize::from(s < p / 2);
-            let directions = [preferred, 1 - preferred];
-            let st = &state[s];
-            let forward = directions.into_iter().find(|&d| {
-                let (i, k) = (st.next_f[d], dualpipe_model_stage(s, d, p));
-                let upstream = if d == 0 { s.wrapping_sub(1) } else { s + 1 };
-                let room = st.before_b[d] < p - k && st.before_w < p + 1;
-                i < half && room && (k == 0 || f_end[upstream][i + d * half] <= t)
-            });
-            let backward = directions.into_iter().find(|&d| {
-                let (i, k) = (st.next_b[d], dualpipe_model_stage(s, d, p));
-                let downstream = if d == 0 { s + 1 } else { s.wrapping_sub(1) };
-                let mb = i + d * half;
-                i < half && f_end[s][mb] <= t && (k == p - 1 || b_end[downstream][mb] <= t)
-            });
-            let st = &mut state[s];
-            let pass = if let Some(d) = forward {
-                let mb = st.next_f[d] + d * half;
-                f_end[s][mb] = t + 1;
-                st.next_f[d] += 1;
-                st.before_b[d] += 1;
-                st.before_w += 1;
-                Pass { forward: true, weight: false, chunk: d, micro_batch: mb }
-            } else if let Some(d) = backward {
-                let mb = st.next_b[d] + d * half;
-                b_end[s][mb] = t + 1;
-                st.next_b[d] += 1;
-                st.before_b[d] -= 1;
-                st.pending_w.push_back((d, mb));
-                Pass { forward: false, weight: false, chunk: d, micro_batch: mb }
-            } else if let Some((d, mb)) = st.pending_w.pop_front() {
-                st.before_w -= 1;
-                Pass { forward: false, weight: true, chunk: d, micro_batch: mb }
-            } else {
-                continue;
-            };
-            orders[s].push(pass);
+    // When each stage is next free (or, asleep, next looks again), and the end times of all
+    // passes placed: what can change a stage's choice.
+    let mut free = vec![0u64; p];
+    let mut asleep = vec![false; p];
+    let mut changes = std::collections::BTreeSet::new();
+    // The earliest free stage with passes left (ties: the lower stage, as the unit-time run).
+    while let Some(s) = (0..p).filter(|&s| orders[s].len() < 3 * m).min_by_key(|&s| (free[s], s)) {
+        let t = free[s];
+        if t == never {
+            return None;
         }
-        t += 1;
+        let Some(pass) = next_pass(&mut state[s], (s, p, m), t, &ends) else {
+            // Nothing possible: look again when the next pass anywhere ends (one placed later
+            // wakes it, see below).
+            free[s] = changes.range(t + 1..).next().copied().unwrap_or(never);
+            asleep[s] = true;
+            continue;
+        };
+        asleep[s] = false;
+        let end = t + times[s][pass.chunk].of(&pass);
+        if pass.forward {
+            ends.f[s][pass.micro_batch] = end;
+        } else if !pass.weight {
+            ends.b[s][pass.micro_batch] = end;
+        }
+        changes.insert(end);
+        free[s] = end;
+        for w in (0..p).filter(|&w| asleep[w]) {
+            free[w] = free[w].min(end);
+        }
+        orders[s].push(pass);
     }
-    orders
+    Some(orders)
+}
+
+/// What each stage's passes of each direction take on its compute stream and in the
+/// communication that the pass's next layer waits for (exposed TP, CP and EP), for
+/// [`dualpipe_orders_timed`]; `layer_start` holds the prefix sums of the shape's layout. Sends
+/// are left out, as in the unit-time run.
+pub fn dualpipe_pass_times(
+    shape: &StepShape,
+    costs: &StepCosts,
+    layer_start: &[usize],
+) -> Vec<[PassTimes; 2]> {
+    let last = shape.vstages() - 1;
+    let c = costs;
+    let of = |s: usize, d: usize| {
+        let v = shape.vstage(s, d);
+        let mut t = PassTimes { forward: 0, backward: 0, weight: 0 };
+        for layer in layer_start[v]..layer_start[v + 1] {
+            let wgrad = c.wgrad_ns(layer);
+            t.forward += c.layer_ns(layer, true) + c.ep_ns(layer, true) + c.cp_fwd_ns + c.tp_fwd_ns;
+            t.backward += c.layer_ns(layer, false).saturating_sub(wgrad)
+                + c.ep_ns(layer, false)
+                + c.cp_bwd_ns
+                + c.tp_bwd_ns;
+            t.weight += wgrad;
+        }
+        t.forward += if v == 0 { c.first_fwd_ns } else { 0 };
+        if v == last {
+            t.forward += c.last_fwd_ns;
+            t.backward += c.last_bwd_ns;
+        }
+        t
+    };
+    (0..shape.stages).map(|s| [of(s, 0), of(s, 1)]).collect()
+}
+
+/// End times of the forwards and Bs placed so far, by (stage, micro-batch).
+struct Ends {
+    f: Vec<Vec<u64>>,
+    b: Vec<Vec<u64>>,
+}
+
+/// The pass stage `s` of `p` (with `m` micro-batches) takes at time `t` by the rules of the
+/// module documentation, its state updated; `None` if none is possible.
+fn next_pass(
+    st: &mut StageState,
+    (s, p, m): (usize, usize, usize),
+    t: u64,
+    ends: &Ends,
+) -> Option<Pass> {
+    let half = m / 2;
+    let preferred = usize::from(s < p / 2);
+    let directions = [preferred, 1 - preferred];
+    let forward = directions.into_iter().find(|&d| {
+        let (i, k) = (st.next_f[d], dualpipe_model_stage(s, d, p));
+        let upstream = if d == 0 { s.wrapping_sub(1) } else { s + 1 };
+        let room = st.before_b[d] < p - k && st.before_w < p + 1;
+        i < half && room && (k == 0 || ends.f[upstream][i + d * half] <= t)
+    });
+    let backward = directions.into_iter().find(|&d| {
+        let (i, k) = (st.next_b[d], dualpipe_model_stage(s, d, p));
+        let downstream = if d == 0 { s + 1 } else { s.wrapping_sub(1) };
+        let mb = i + d * half;
+        i < half && ends.f[s][mb] <= t && (k == p - 1 || ends.b[downstream][mb] <= t)
+    });
+    if let Some(d) = forward {
+        let mb = st.next_f[d] + d * half;
+        st.next_f[d] += 1;
+        st.before_b[d] += 1;
+        st.before_w += 1;
+        Some(Pass { forward: true, weight: false, chunk: d, micro_batch: mb })
+    } else if let Some(d) = backward {
+        let mb = st.next_b[d] + d * half;
+        st.next_b[d] += 1;
+        st.before_b[d] -= 1;
+        st.pending_w.push_back((d, mb));
+        Some(Pass { forward: false, weight: false, chunk: d, micro_batch: mb })
+    } else {
+        let (d, mb) = st.pending_w.pop_front()?;
+        st.before_w -= 1;
+        Some(Pass { forward: false, weight: true, chunk: d, micro_batch: mb })
+    }
 }
 
 #[cfg(test)]

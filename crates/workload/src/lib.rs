@@ -12,7 +12,10 @@ pub mod pipeline;
 pub mod ranks;
 pub mod schedule;
 
-pub use dualpipe::{dualpipe_direction, dualpipe_model_stage, dualpipe_orders};
+pub use dualpipe::{
+    dualpipe_direction, dualpipe_model_stage, dualpipe_orders, dualpipe_orders_timed,
+    dualpipe_pass_times, PassTimes,
+};
 pub use pipeline::{build_step, MemoryCosts, MoeCosts, RankMode, StepCosts, StepGraph, StepShape};
 pub use ranks::{RankGroups, RankLayout, StageRank};
 pub use schedule::{stage_order, stage_orders, zero_bubble_orders, Pass, Schedule};

@@ -15,9 +15,9 @@
 //! layer two back is done, so two layers are whole at once) and, with sharded gradients, each
 //! backward reduce-scatters every layer's gradients as soon as it is done.
 
-use crate::dualpipe::dualpipe_model_stage;
+use crate::dualpipe::{dualpipe_model_stage, dualpipe_orders_timed, dualpipe_pass_times};
 use crate::ranks::{RankGroups, RankLayout};
-use crate::schedule::{stage_orders, Schedule};
+use crate::schedule::{stage_orders, Pass, Schedule};
 use astrolabe_engine::{Category, Graph, StreamId, Task, TaskId};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -175,6 +175,9 @@ pub struct MoeCosts {
     pub layer_fwd_ns: u64,
     /// Backward of one MoE layer.
     pub layer_bwd_ns: u64,
+    /// The weight-gradient part of one MoE layer's backward (its dense and expert weight
+    /// GEMMs): its W pass under the zero-bubble and DualPipe schedules, taken out of its B.
+    pub layer_wgrad_ns: u64,
     /// Expert-parallel token dispatch and combine of one forward (all-to-alls on the EP
     /// stream, after the layer's computation; the next layer waits for them).
     pub ep_fwd_ns: u64,
@@ -194,6 +197,9 @@ pub struct MoeCosts {
     pub gather_layer_ns: u64,
     /// The dense part's share of `gather_layer_ns`, as `dp_dense_ns`.
     pub gather_dense_ns: u64,
+    /// DualPipe: summing one MoE layer's gradients (dense part and the rank's experts) with
+    /// those of its copy on the mirror stage, once per step; unused otherwise.
+    pub dual_grad_layer_ns: u64,
 }
 
 impl StepCosts {
@@ -209,6 +215,16 @@ impl StepCosts {
             (None, true) => self.layer_fwd_ns,
             (None, false) => self.layer_bwd_ns,
         }
+    }
+
+    /// The weight-gradient part of layer `layer`'s backward (zero bubble and DualPipe's W pass).
+    pub fn wgrad_ns(&self, layer: usize) -> u64 {
+        self.moe_at(layer).map_or(self.layer_wgrad_ns, |m| m.layer_wgrad_ns)
+    }
+
+    /// DualPipe: the once-per-step gradient sum of layer `layer` with its mirror copy.
+    pub fn mirror_ns(&self, layer: usize) -> u64 {
+        self.moe_at(layer).map_or(self.dual_grad_layer_ns, |m| m.dual_grad_layer_ns)
     }
 
     /// Expert-parallel all-to-alls of layer `layer` in one pass (0 for a dense layer).
@@ -340,7 +356,7 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
     }
     // (stage, rank index, chunk, micro-batch, forward) → the send task, for the receiver.
     let mut sends: BTreeMap<(usize, usize, usize, usize, bool), TaskId> = BTreeMap::new();
-    let orders = stage_orders(shape.schedule, shape.stages, shape.chunks, shape.micro_batches);
+    let orders = orders(shape, costs, &b.layer_start);
     // Build in rounds so that every send exists before its receiver needs it: keep a cursor per
     // stage and advance whichever stage can place its next pass.
     let mut cursor = vec![0usize; shape.stages];
@@ -381,6 +397,16 @@ pub fn build_step(shape: &StepShape, costs: &StepCosts, mode: RankMode) -> StepG
     StepGraph { graph: b.g, compute_streams, stream_ranks }
 }
 
+/// The order of passes of every stage; DualPipe's from a greedy run with the passes' own
+/// durations (the unit-time orders should that run stall).
+fn orders(shape: &StepShape, costs: &StepCosts, layer_start: &[usize]) -> Vec<Vec<Pass>> {
+    let (p, m) = (shape.stages, shape.micro_batches);
+    let timed = (shape.schedule == Schedule::DualPipe)
+        .then(|| dualpipe_orders_timed(p, m, &dualpipe_pass_times(shape, costs, layer_start)))
+        .flatten();
+    timed.unwrap_or_else(|| stage_orders(shape.schedule, p, shape.chunks, m))
+}
+
 /// First global layer of each virtual stage, then the model's total: prefix sums of the layout.
 fn layer_starts(shape: &StepShape) -> Vec<usize> {
     let layout = &shape.layers_per_vstage;
@@ -400,6 +426,8 @@ struct RankState {
     last_backward_of_layer: BTreeMap<usize, TaskId>,
     gathers: BTreeMap<usize, TaskId>,
     dp_tasks: Vec<TaskId>,
+    /// ZeRO-2/3: the last per-micro-batch reduce-scatter placed, which the optimizer waits for.
+    last_micro_reduce: Option<TaskId>,
     /// Activation stores by (micro-batch, layer), for the backward's loads.
     act_stores: BTreeMap<(usize, usize), TaskId>,
     /// Zero bubble: each layer's input-gradient task by (micro-batch, layer), for its W.

@@ -122,6 +122,8 @@ impl Builder<'_> {
                     st.dp_tasks.push(t);
                 }
                 let mut deps = st.dp_tasks.clone();
+                // The DP stream runs in program order: its last reduce-scatter ends them all.
+                deps.extend(st.last_micro_reduce);
                 deps.extend(end);
                 let opt = self.optimizer(s, rank, deps);
                 if self.shape.param_gather == Some(false) && c.gather_layer_ns > 0 {

@@ -83,7 +83,9 @@ impl Builder<'_> {
             }
             deps.extend(next_gather.take());
             let split = !fwd && self.shape.schedule.splits_weight_gradients();
-            let ns = c.layer_ns(layer, fwd) - if split { c.layer_wgrad_ns } else { 0 };
+            // Split: B keeps the input gradient; the weight gradient is the W pass.
+            let ns =
+                c.layer_ns(layer, fwd).saturating_sub(if split { c.wgrad_ns(layer) } else { 0 });
             let label = format!("s{s} {dir} mb{mb} L{layer}");
             let compute =
                 self.g.push(label.clone(), rank.compute, ns, deps.clone(), Category::Compute);
@@ -105,7 +107,7 @@ impl Builder<'_> {
                 let done = *prev.last().expect("a layer has a task");
                 st.last_backward_of_layer.insert(layer, done);
                 if self.shape.reduce_every_micro_batch && c.dp_micro_ns_of(layer) > 0 {
-                    self.micro_reduce(rank, tag, layer, done);
+                    st.last_micro_reduce = Some(self.micro_reduce(rank, tag, layer, done));
                 }
                 self.grad_store(rank, tag, layer, done, st);
             }
@@ -136,19 +138,25 @@ impl Builder<'_> {
         })
     }
 
-    /// Zero bubble and DualPipe: the weight-gradient pass of one micro-batch, layer by layer in backward
-    /// order, each after that layer's input-gradient task; the gradient reduction (and an
-    /// offload's gradient store) waits for the last micro-batch's.
+    /// Zero bubble and DualPipe: the weight-gradient pass of one micro-batch, layer by layer in
+    /// backward order, each after that layer's input-gradient task (it needs the layer's input
+    /// activations and output gradient, not its weights: no ZeRO-3 gather). A layer's gradient
+    /// of the micro-batch is whole only after its W, so ZeRO-2/3's per-micro-batch
+    /// reduce-scatter and an offload's gradient store follow it, and the once-per-step reduction
+    /// waits for the last micro-batch's W.
     fn weight_pass(&mut self, s: usize, rank: &Rank, pass: Pass, st: &mut RankState) {
         let mb = pass.micro_batch;
         let tag = PassTag { s, dir: "W", mb };
         for layer in self.vstage_layers(self.shape.vstage(s, pass.chunk)).rev() {
             let deps: Vec<TaskId> = st.input_grads.get(&(mb, layer)).copied().into_iter().collect();
             let label = format!("s{s} W mb{mb} L{layer}");
-            let ns = self.costs.layer_wgrad_ns;
+            let ns = self.costs.wgrad_ns(layer);
             let w = self.g.push(label, rank.compute, ns, deps, Category::Compute);
             st.last_backward_of_layer.insert(layer, w);
             st.last_compute = Some(w);
+            if self.shape.reduce_every_micro_batch && self.costs.dp_micro_ns_of(layer) > 0 {
+                st.last_micro_reduce = Some(self.micro_reduce(rank, tag, layer, w));
+            }
             self.grad_store(rank, tag, layer, w, st);
         }
     }
@@ -172,12 +180,11 @@ impl Builder<'_> {
         let mut prev = vec![compute];
         let cp_ns = if fwd { c.cp_fwd_ns } else { c.cp_bwd_ns };
         if cp_ns > 0 || self.shape.context_exchanges {
-            // Its own stream: the breakdown gives the CP stream its own line. The engine
-            // category stays DpComm until the engine has a CP category.
+            // Its own stream and category: the breakdown's CP line.
             let key =
                 Self::key(sizes.cp, || format!("cp s{s} g{} {dir} mb{mb} L{layer}", groups.cp));
             let t =
-                self.collective(key, format!("{label} cp"), rank.cp, cp_ns, prev, Category::DpComm);
+                self.collective(key, format!("{label} cp"), rank.cp, cp_ns, prev, Category::CpComm);
             prev = vec![t];
         }
         let ep_ns = c.ep_ns(layer, fwd);
@@ -187,7 +194,7 @@ impl Builder<'_> {
             let key =
                 Self::key(sizes.ep, || format!("ep s{s} g{} {dir} mb{mb} L{layer}", groups.ep));
             let t =
-                self.collective(key, format!("{label} ep"), rank.ep, ep_ns, prev, Category::DpComm);
+                self.collective(key, format!("{label} ep"), rank.ep, ep_ns, prev, Category::EpComm);
             prev = vec![t];
         }
         let (serial_ns, beside_ns) =
@@ -245,21 +252,22 @@ impl Builder<'_> {
         )
     }
 
-    /// ZeRO-2/3: the reduce-scatter of `layer`'s gradients of one micro-batch, after `done`.
-    fn micro_reduce(&mut self, rank: &Rank, tag: PassTag, layer: usize, done: TaskId) {
-        let PassTag { s, mb, .. } = tag;
+    /// ZeRO-2/3: the reduce-scatter of `layer`'s gradients of one micro-batch, after `done`
+    /// (its backward, or with split backwards its W, whose letter the label carries).
+    fn micro_reduce(&mut self, rank: &Rank, tag: PassTag, layer: usize, done: TaskId) -> TaskId {
+        let PassTag { s, dir, mb } = tag;
         let data = rank.groups.data;
         let key = Self::key(self.layout.sizes().data, || {
             format!("fsdp-reduce s{s} g{data} mb{mb} L{layer}")
         });
         self.collective(
             key,
-            format!("s{s} B mb{mb} grad reduce L{layer}"),
+            format!("s{s} {dir} mb{mb} grad reduce L{layer}"),
             rank.dp,
             self.costs.dp_micro_ns_of(layer),
             vec![done],
             Category::DpComm,
-        );
+        )
     }
 
     /// Offload: a transfer of `ns` on the rank's memory stream after `deps`, if `ns` > 0 (the
@@ -359,7 +367,7 @@ impl Builder<'_> {
         layer: usize,
         deps: Vec<TaskId>,
     ) -> Option<TaskId> {
-        let ns = self.costs.dual_grad_layer_ns;
+        let ns = self.costs.mirror_ns(layer);
         if self.shape.schedule != Schedule::DualPipe || ns == 0 {
             return None;
         }

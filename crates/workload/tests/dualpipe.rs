@@ -183,3 +183,52 @@ fn per_rank_agrees_with_representative() {
         assert_eq!(rep, all, "overlap={overlap}");
     }
 }
+
+/// As `mirror_stages_sum_their_gradients_in_the_same_order` with layer 1 a MoE layer of the
+/// same compute whose mirror sum (dense part and experts) takes 300 ns: stage 0 sums L1 once
+/// its last W of L1 ends (500): [500, 800]; then the dense L0 (500 ns) [800, 1300].
+#[test]
+fn mirror_sums_of_moe_layers_take_their_own_time() {
+    let moe = astrolabe_workload::MoeCosts {
+        first_layer: 1,
+        layer_fwd_ns: 100,
+        layer_bwd_ns: 200,
+        layer_wgrad_ns: 100,
+        dual_grad_layer_ns: 300,
+        ..Default::default()
+    };
+    let costs = StepCosts { dual_grad_layer_ns: 500, moe: Some(moe), ..unit() };
+    let s = shape(Schedule::DualPipe, 2, 1, 2);
+    assert_eq!(step_ns(&s, &costs, RankMode::Representative), 1300);
+}
+
+/// Equal pass times of any length give the unit-time orders.
+#[test]
+fn equal_times_give_the_unit_time_orders() {
+    for (p, m) in [(2, 2), (2, 4), (4, 8), (6, 12), (8, 10), (8, 2), (16, 32)] {
+        let times =
+            vec![[astrolabe_workload::PassTimes { forward: 7, backward: 7, weight: 7 }; 2]; p];
+        let timed = astrolabe_workload::dualpipe_orders_timed(p, m, &times);
+        assert_eq!(timed, Some(stage_orders(Schedule::DualPipe, p, 2, m)), "p={p} m={m}");
+    }
+}
+
+/// A short W (30 ns of a 200 ns backward per layer, 4 layers per stage, p = 16, m = 120): the
+/// orders come from a run with these times, and DualPipe stays ahead of ZB-H1 and 1F1B
+/// (figures at this commit: 158,075, 158,700 and 163,260 ns, sends 5 ns; with the unit-time
+/// orders DualPipe took 199,395 ns, its stages idling where a W was expected to last as long
+/// as a B).
+#[test]
+fn orders_fit_a_short_weight_gradient() {
+    let costs = StepCosts {
+        layer_fwd_ns: 100,
+        layer_bwd_ns: 200,
+        layer_wgrad_ns: 30,
+        p2p_ns: 5,
+        ..Default::default()
+    };
+    let of = |schedule| step_ns(&shape(schedule, 16, 4, 120), &costs, RankMode::Representative);
+    let (one, zb, dual) =
+        (of(Schedule::OneFOneB), of(Schedule::ZeroBubble), of(Schedule::DualPipe));
+    assert!(dual < zb && zb < one, "1F1B {one}, ZB {zb}, DualPipe {dual}");
+}

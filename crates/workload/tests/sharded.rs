@@ -97,3 +97,73 @@ fn per_rank_and_representative_agree_under_zero3() {
     let all = build_step(&zero3(3, 2), &costs, RankMode::PerRank(&RankLayout::tp_dp(2, 2)));
     assert_eq!(run(&all.graph).unwrap().makespan, one.makespan);
 }
+
+/// ZeRO-2 under zero bubble, one stage of 2 layers, 2 micro-batches (order F0 B0 W0 F1 B1 W1):
+/// F 100, B 200 of which W 80, a reduce-scatter of 50 per layer and micro-batch, optimizer 30.
+/// A layer's gradient is whole after its W, so each reduce-scatter follows a W: 2 × 2 of them.
+/// F0 [0, 200], B0 (120 each) [200, 440], W0 L1 [440, 520] then its reduce [520, 570], W0 L0
+/// [520, 600] then its reduce [600, 650]; the second micro-batch the same 600 later: W1 L0
+/// ends 1,200, its reduce 1,250; the optimizer waits for it: [1,250, 1,280].
+#[test]
+fn zero2_reduce_scatters_after_each_weight_gradient_pass() {
+    let costs = StepCosts {
+        layer_fwd_ns: 100,
+        layer_bwd_ns: 200,
+        layer_wgrad_ns: 80,
+        dp_micro_ns: 50,
+        optimizer_ns: 30,
+        ..Default::default()
+    };
+    let shape = StepShape {
+        schedule: Schedule::ZeroBubble,
+        gather_every_pass: false,
+        regather_for_backward: false,
+        ..zero3(2, 2)
+    };
+    let step = build_step(&shape, &costs, RankMode::Representative);
+    let reduces: Vec<_> =
+        step.graph.tasks.iter().filter(|t| t.label.contains("grad reduce")).collect();
+    assert_eq!(reduces.len(), 2 * 2);
+    for t in &reduces {
+        let after: Vec<&str> = t.deps.iter().map(|&d| step.graph.tasks[d].label.as_str()).collect();
+        assert_eq!(after.len(), 1);
+        assert!(after[0].starts_with("s0 W "), "{} after {after:?}", t.label);
+        assert!(t.label.starts_with("s0 W "), "{}", t.label);
+    }
+    assert_eq!(run(&step.graph).unwrap().makespan.0, 1280);
+}
+
+/// ZeRO-3 under zero bubble and DualPipe: gathers before every forward and (resharding) every
+/// B, none for a W (it needs activations and output gradients, not weights); one
+/// reduce-scatter per layer and micro-batch, after the W. 2 stages of 2 layers (DualPipe: 2
+/// model stages, each stage holding both), 4 micro-batches: 4 layers × 4 × 2 gathers and
+/// 4 × 4 reduce-scatters; and the graphs run to the end, per-rank agreeing.
+#[test]
+fn zero3_under_split_schedules_gathers_for_forward_and_b_only() {
+    let costs = StepCosts {
+        layer_fwd_ns: 100,
+        layer_bwd_ns: 200,
+        layer_wgrad_ns: 80,
+        gather_layer_ns: 30,
+        dp_micro_ns: 40,
+        dual_grad_layer_ns: 20,
+        optimizer_ns: 50,
+        ..Default::default()
+    };
+    for schedule in [Schedule::ZeroBubble, Schedule::DualPipe] {
+        let chunks = if schedule == Schedule::DualPipe { 2 } else { 1 };
+        let shape = StepShape { stages: 2, chunks, schedule, ..zero3(2, 4) };
+        let shape = StepShape { layers_per_vstage: vec![2, 2], ..shape };
+        let step = build_step(&shape, &costs, RankMode::Representative);
+        assert_eq!(count(&step.graph, "gather"), 4 * 4 * 2, "{schedule:?}");
+        // Reduce-scatters (labelled with their W) and the W passes themselves: 16 each.
+        assert_eq!(count(&step.graph, "grad reduce"), 4 * 4, "{schedule:?}");
+        assert_eq!(count(&step.graph, " W mb"), 4 * 4 + 4 * 4, "{schedule:?}");
+        let w_gathers = step.graph.tasks.iter().filter(|t| t.label.contains(" W mb"));
+        assert_eq!(w_gathers.filter(|t| t.label.contains("gather")).count(), 0);
+        let one = run(&step.graph).unwrap();
+        let layout = RankLayout::tp_dp(2, 2);
+        let all = build_step(&shape, &costs, RankMode::PerRank(&layout));
+        assert_eq!(run(&all.graph).unwrap().makespan, one.makespan, "{schedule:?}");
+    }
+}
