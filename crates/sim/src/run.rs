@@ -345,7 +345,7 @@ fn traffic(
 
 #[cfg(test)]
 #[path = "run_tests.rs"]
-mod tests;
+pub(crate) mod tests;
 
 #[cfg(test)]
 #[path = "split_tests.rs"]

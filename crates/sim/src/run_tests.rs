@@ -18,7 +18,7 @@ global_batch = 16
 zero_stage = 1
 "#;
 
-fn sum_s(b: &crate::breakdown::Breakdown) -> f64 {
+pub(crate) fn sum_s(b: &crate::breakdown::Breakdown) -> f64 {
     b.compute_s
         + b.exposed_tp_comm_s
         + b.exposed_cp_comm_s

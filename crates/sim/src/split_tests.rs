@@ -38,18 +38,7 @@ fn split_schedules_with_a_moe_model() {
     assert!(dual.breakdown.exposed_dp_comm_s > 0.1 + one.breakdown.exposed_dp_comm_s);
     for r in &reports {
         assert!(r.breakdown.exposed_ep_comm_s > 0.0);
-        let b = &r.breakdown;
-        let sum = b.compute_s
-            + b.exposed_tp_comm_s
-            + b.exposed_cp_comm_s
-            + b.exposed_ep_comm_s
-            + b.exposed_pp_comm_s
-            + b.exposed_dp_comm_s
-            + b.memory_stall_s
-            + b.pipeline_bubble_s
-            + b.optimizer_s
-            + b.other_s
-            + b.step_overhead_s;
+        let sum = crate::run::tests::sum_s(&r.breakdown);
         assert!((sum - r.step_time_s).abs() < 1e-9);
     }
     // Each DualPipe stage holds both model stages: 1F1B's two stages' parameters, experts too.
