@@ -241,19 +241,8 @@ mod tests {
     use super::*;
 
     fn show(order: &[Pass]) -> String {
-        let s: Vec<String> = order
-            .iter()
-            .map(|p| {
-                let kind = if p.forward {
-                    'F'
-                } else if p.weight {
-                    'W'
-                } else {
-                    'B'
-                };
-                format!("{kind}{}", p.micro_batch)
-            })
-            .collect();
+        let s: Vec<String> =
+            order.iter().map(|p| format!("{}{}", p.letter(), p.micro_batch)).collect();
         s.join(" ")
     }
 

@@ -48,7 +48,7 @@ impl Builder<'_> {
         let vstage = self.shape.vstage(s, pass.chunk);
         let (first, last) = (vstage == 0, vstage + 1 == self.shape.vstages());
         let (fwd, mb, c) = (pass.forward, pass.micro_batch, self.costs);
-        let dir = if fwd { "F" } else { "B" };
+        let dir = pass.letter();
         let mut prev: Vec<TaskId> = recv.into_iter().collect();
         if !fwd {
             prev.extend(st.forward_done.get(&(pass.chunk, mb)).copied());
@@ -146,7 +146,7 @@ impl Builder<'_> {
     /// waits for the last micro-batch's W.
     fn weight_pass(&mut self, s: usize, rank: &Rank, pass: Pass, st: &mut RankState) {
         let mb = pass.micro_batch;
-        let tag = PassTag { s, dir: "W", mb };
+        let tag = PassTag { s, dir: pass.letter(), mb };
         for layer in self.vstage_layers(self.shape.vstage(s, pass.chunk)).rev() {
             let deps: Vec<TaskId> = st.input_grads.get(&(mb, layer)).copied().into_iter().collect();
             let label = format!("s{s} W mb{mb} L{layer}");

@@ -43,6 +43,17 @@ pub struct Pass {
     pub micro_batch: usize,
 }
 
+impl Pass {
+    /// The pass's letter in labels: `F`, `B` or `W` (weight gradient).
+    pub fn letter(&self) -> &'static str {
+        match (self.forward, self.weight) {
+            (true, _) => "F",
+            (false, true) => "W",
+            (false, false) => "B",
+        }
+    }
+}
+
 /// The order of passes on `stage` of `stages`, with `chunks` model chunks per stage and
 /// `micro_batches` micro-batches. Interleaving needs `micro_batches` divisible by `stages`
 /// (checked by the caller's plan validation).
@@ -152,19 +163,8 @@ mod tests {
     use super::*;
 
     fn show(order: &[Pass]) -> String {
-        let s: Vec<String> = order
-            .iter()
-            .map(|p| {
-                let kind = if p.forward {
-                    'F'
-                } else if p.weight {
-                    'W'
-                } else {
-                    'B'
-                };
-                format!("{kind}{}{}", p.chunk, p.micro_batch)
-            })
-            .collect();
+        let s: Vec<String> =
+            order.iter().map(|p| format!("{}{}{}", p.letter(), p.chunk, p.micro_batch)).collect();
         s.join(" ")
     }
 

@@ -23,13 +23,10 @@ fn one_stage(layers: usize, m: usize) -> StepShape {
     }
 }
 
-/// Layer 0 dense (100 + 200 ns), layers 1 to 3 MoE (150 + 300 ns of compute, 20 + 40 ns of
-/// all-to-alls after each pass, exposed). Two micro-batches:
-/// 2 × (100 + 200 + 3 × (150 + 20 + 300 + 40)) = 3,660 ns; then the gradient reductions of the
-/// dense layer (5 ns) and of the three MoE layers (7 ns each) after the last backward: 26 ns.
-#[test]
-fn moe_layers_take_their_own_costs_and_all_to_alls() {
-    let costs = StepCosts {
+/// The costs of the four-layer step below: a dense layer 0, MoE layers from 1 on, the MoE
+/// reduction of 7 ns of which 3 are the dense part's.
+fn four_layer_costs() -> StepCosts {
+    StepCosts {
         layer_fwd_ns: 100,
         layer_bwd_ns: 200,
         dp_layer_ns: 5,
@@ -44,7 +41,16 @@ fn moe_layers_take_their_own_costs_and_all_to_alls() {
             ..Default::default()
         }),
         ..Default::default()
-    };
+    }
+}
+
+/// Layer 0 dense (100 + 200 ns), layers 1 to 3 MoE (150 + 300 ns of compute, 20 + 40 ns of
+/// all-to-alls after each pass, exposed). Two micro-batches:
+/// 2 × (100 + 200 + 3 × (150 + 20 + 300 + 40)) = 3,660 ns; then the gradient reductions of the
+/// dense layer (5 ns) and of the three MoE layers (7 ns each) after the last backward: 26 ns.
+#[test]
+fn moe_layers_take_their_own_costs_and_all_to_alls() {
+    let costs = four_layer_costs();
     let step = build_step(&one_stage(4, 2), &costs, RankMode::Representative);
     let ep_tasks = step.graph.tasks.iter().filter(|t| t.label.ends_with(" ep")).count();
     assert_eq!(ep_tasks, 2 * 2 * 3);
@@ -62,22 +68,7 @@ fn moe_layers_take_their_own_costs_and_all_to_alls() {
 /// on the DP stream: the step stays 3,660 + 5 + 3 × (3 + 4) ns, as in representative mode.
 #[test]
 fn expert_parallel_ranks_split_the_moe_reduction_and_keep_the_step() {
-    let costs = StepCosts {
-        layer_fwd_ns: 100,
-        layer_bwd_ns: 200,
-        dp_layer_ns: 5,
-        moe: Some(MoeCosts {
-            first_layer: 1,
-            layer_fwd_ns: 150,
-            layer_bwd_ns: 300,
-            ep_fwd_ns: 20,
-            ep_bwd_ns: 40,
-            dp_layer_ns: 7,
-            dp_dense_ns: 3,
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
+    let costs = four_layer_costs();
     let ranks = (0..4)
         .map(|i| StageRank {
             name: format!("dp{i}/tp0"),
